@@ -1,0 +1,7 @@
+/** The graph op set: importing this module registers every op schema. */
+export * from './elementwise.js';
+export * from './linalg.js';
+export * from './reduce.js';
+export * from './shape-ops.js';
+export * from './indexing.js';
+export * from './quantize.js';

@@ -1,0 +1,87 @@
+/**
+ * ONNX Runtime sessions: created once from emitted bytes, run on whole graphs
+ * with host tensors in and out.
+ */
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import type { DType } from '../graph/dtype.js';
+import type { HostTensor } from '../graph/host-tensor.js';
+
+export interface SessionOptions {
+  /** Intra-op threads (default: the number of cores). */
+  threads?: number;
+  /** Graph optimisation level (default 'all'). */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+const ORT_TYPES: Partial<Record<DType, ort.Tensor.Type>> = {
+  float32: 'float32',
+  float64: 'float64',
+  float16: 'float16',
+  int64: 'int64',
+  int32: 'int32',
+  int8: 'int8',
+  uint8: 'uint8',
+  bool: 'bool',
+};
+
+export function toOrtTensor(t: HostTensor): ort.Tensor {
+  const type = ORT_TYPES[t.dtype];
+  if (!type) throw new Error(`dtype ${t.dtype} cannot be fed to ONNX Runtime from JavaScript`);
+  return new ort.Tensor(type, t.data as never, t.shape);
+}
+
+export function fromOrtTensor(t: ort.Tensor): HostTensor {
+  const dtype = (Object.keys(ORT_TYPES) as DType[]).find((d) => ORT_TYPES[d] === t.type);
+  if (!dtype) throw new Error(`ONNX Runtime returned an unsupported tensor type ${t.type}`);
+  return { dtype, shape: [...t.dims], data: t.data as HostTensor['data'] };
+}
+
+/** A loaded model. Feeds and fetches are keyed by graph input/output name. */
+export class Session {
+  private constructor(
+    readonly ort: ort.InferenceSession,
+    readonly inputNames: readonly string[],
+    readonly outputNames: readonly string[],
+  ) {}
+
+  static async create(model: Uint8Array | string, o: SessionOptions = {}): Promise<Session> {
+    const opts: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: o.threads ?? availableParallelism(),
+      interOpNumThreads: 1,
+      graphOptimizationLevel: o.optimization ?? 'all',
+      executionMode: 'sequential',
+    };
+    const s = typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
+    return new Session(s, s.inputNames, s.outputNames);
+  }
+
+  /**
+   * Runs the graph. Feeds not used by the session are ignored; a missing one
+   * is an error naming it. `fetch` limits the outputs computed.
+   */
+  async run(feeds: Record<string, HostTensor | ort.Tensor>, fetch?: readonly string[]): Promise<Record<string, HostTensor>> {
+    const out = await this.runOrt(feeds, fetch);
+    const result: Record<string, HostTensor> = {};
+    for (const [k, v] of Object.entries(out)) result[k] = fromOrtTensor(v as ort.Tensor);
+    return result;
+  }
+
+  /** Like `run`, returning ORT tensors; `fetches` may hold pre-allocated output tensors. */
+  async runOrt(
+    feeds: Record<string, HostTensor | ort.Tensor>,
+    fetches?: readonly string[] | Record<string, ort.Tensor | null>,
+  ): Promise<ort.InferenceSession.ReturnType> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const name of this.inputNames) {
+      const f = feeds[name];
+      if (!f) throw new Error(`missing feed '${name}' (the model needs: ${this.inputNames.join(', ')})`);
+      ortFeeds[name] = f instanceof ort.Tensor ? f : toOrtTensor(f as HostTensor);
+    }
+    return fetches ? this.ort.run(ortFeeds, fetches as never) : this.ort.run(ortFeeds);
+  }
+
+  async release(): Promise<void> {
+    await this.ort.release();
+  }
+}
