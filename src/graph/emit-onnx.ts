@@ -34,6 +34,9 @@ export function buildModelProto(g: Graph, o: EmitOptions = {}): onnxProto.onnx.M
   for (const { value } of outputs) if (value.kind !== 'node') leaves.add(value);
 
   const paramValueByName = new Map<string, HostTensor>();
+  for (const path of o.paramValues?.keys() ?? []) {
+    if (!g.params.has(path)) throw new Error(`graph ${g.name} has no parameter ${path} (given a value for it)`);
+  }
   for (const [path, info] of g.params) {
     const v = o.paramValues?.get(path);
     if (v) {

@@ -83,7 +83,7 @@ defineOp({
     const axis = normAxis((attrs.axis as number | undefined) ?? -1, x.rank);
     const norm = x.shape.slice(axis);
     for (const p of [scale, inputs[2]]) {
-      if (p && (p.rank > norm.length || p.shape.some((d, i) => d !== norm[norm.length - p.rank + i] && d !== 1))) {
+      if (p && (p.rank > norm.length || p.shape.some((d, i) => conflicts(d, norm[norm.length - p.rank + i]!)))) {
         throw new Error(`Scale/B shape [${p.shape.join(', ')}] does not match normalised dims [${norm.join(', ')}]`);
       }
     }
@@ -96,6 +96,11 @@ defineOp({
     ];
   },
 });
+
+/** Two dims that are both static, differ, and the first is not a broadcast 1. */
+function conflicts(d: Dim, n: Dim): boolean {
+  return typeof d === 'number' && typeof n === 'number' && d !== n && d !== 1;
+}
 
 // ---- builders -------------------------------------------------------------
 

@@ -100,7 +100,7 @@ defineOp({
       if (typeof d !== 'number' || d % n !== 0) throw new Error(`cannot split dim ${d} into ${n} equal parts`);
       sizes = Array(n).fill(d / n);
     }
-    const total = staticNumel(sizes);
+    const total = sizes.every((s) => typeof s === 'number') ? (sizes as number[]).reduce((a, b) => a + b, 0) : undefined;
     if (typeof d === 'number' && total !== undefined && total !== d) throw new Error(`split sizes [${sizes.join(', ')}] do not sum to ${d}`);
     return sizes.map((s) => {
       const shape = [...x.shape];

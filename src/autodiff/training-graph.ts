@@ -1,0 +1,137 @@
+/**
+ * A training graph: forward + backward + optimizer update in one ONNX graph.
+ * Parameters and optimizer state go in; the loss, the updated parameters and
+ * the updated state come out. The learning rate and step count are scalar
+ * inputs, so schedules live in TypeScript.
+ */
+import { emitModel } from '../graph/emit-onnx.js';
+import type { Graph } from '../graph/graph.js';
+import * as op from '../graph/ops/index.js';
+import { formatShape } from '../graph/shape.js';
+import type { Value } from '../graph/value.js';
+import { gradients } from './gradients.js';
+import { optimizerSlots, prepareScalars, updateParam, type OptimizerConfig } from './optimizers.js';
+
+export interface TrainingGraphOptions {
+  optimizer: OptimizerConfig;
+  /** Clip gradients to this global L2 norm (Pascanu et al. 2013); off when omitted. */
+  clipGradNorm?: number;
+  /** Parameter paths (or a predicate) left untouched: no gradient, no state, not an output. */
+  frozen?: readonly string[] | ((path: string) => boolean);
+  /**
+   * Update masks: parameter path → bool value broadcastable to the parameter's
+   * shape (a graph input, or computed in the graph). Where false, the
+   * parameter and its optimizer state come out bit-identical to what went in.
+   */
+  updateMasks?: ReadonlyMap<string, Value>;
+  /** Extra scalar or tensor outputs to fetch each step (metrics). */
+  metrics?: Record<string, Value>;
+}
+
+/** Where each piece lives in the emitted graph's inputs and outputs. */
+export interface TrainingGraphSignature {
+  /** Trainable parameter paths, in order. */
+  trainable: string[];
+  /** Frozen parameter paths (fed, never updated). */
+  frozen: string[];
+  /** Optimizer state slots per parameter, e.g. ['m', 'v']. */
+  slots: string[];
+  /** Input name of each parameter (trainable and frozen), by path. */
+  paramInput: Record<string, string>;
+  /** Output name of each updated trainable parameter, by path. */
+  paramOutput: Record<string, string>;
+  /** Input/output names of optimizer state: stateInput[path][slot]. */
+  stateInput: Record<string, Record<string, string>>;
+  stateOutput: Record<string, Record<string, string>>;
+  /** Shape of each parameter, by path. */
+  paramShape: Record<string, number[]>;
+  /** Output names of the loss, the pre-clip gradient norm and the metrics. */
+  loss: string;
+  gradNorm: string;
+  metrics: Record<string, string>;
+  /** Scalar inputs. */
+  lr: string;
+  step: string;
+}
+
+export interface TrainingGraph {
+  model: Uint8Array;
+  signature: TrainingGraphSignature;
+  optimizer: OptimizerConfig;
+}
+
+/** Builds the training graph for scalar `loss` over the parameters of its graph. */
+export function buildTrainingGraph(g: Graph, loss: Value, o: TrainingGraphOptions): TrainingGraph {
+  if (loss.rank !== 0) throw new Error(`training loss must be a scalar, got ${formatShape(loss.shape)}`);
+  const isFrozen = typeof o.frozen === 'function' ? o.frozen : (p: string) => (o.frozen as readonly string[] | undefined)?.includes(p) ?? false;
+  const paths = [...g.params.keys()];
+  for (const p of o.updateMasks?.keys() ?? []) if (!g.params.has(p)) throw new Error(`update mask for unknown parameter ${p}`);
+  const trainable = paths.filter((p) => !isFrozen(p));
+  const frozen = paths.filter((p) => isFrozen(p));
+  const params = trainable.map((p) => g.params.get(p)!.value);
+
+  const lr = g.input('lr', 'float32', []);
+  const step = g.input('step', 'float32', []);
+  const grads = g.withScope('backward', () => gradients(loss, params));
+
+  const { grads: clipped, norm } = g.withScope('clip', () => clipByGlobalNorm(grads, o.clipGradNorm));
+  const slots = optimizerSlots(o.optimizer);
+  const sig: TrainingGraphSignature = {
+    trainable,
+    frozen,
+    slots,
+    paramInput: Object.fromEntries(paths.map((p) => [p, g.params.get(p)!.value.name])),
+    paramOutput: {},
+    stateInput: {},
+    stateOutput: {},
+    paramShape: Object.fromEntries(paths.map((p) => [p, g.params.get(p)!.value.shape as number[]])),
+    loss: loss.name,
+    gradNorm: norm.name,
+    metrics: {},
+    lr: lr.name,
+    step: step.name,
+  };
+  const outputs: { name: string; value: Value }[] = [
+    { name: loss.name, value: loss },
+    { name: norm.name, value: norm },
+  ];
+  g.withScope('optimizer', () => {
+    const scalars = prepareScalars(o.optimizer, { lr, step });
+    trainable.forEach((path, i) => {
+      const p = params[i]!;
+      const state = Object.fromEntries(slots.map((s) => [s, g.input(`optim.${s}:${path}`, p.dtype, p.shape)]));
+      const grad = clipped[i] ?? g.scalar(0, p.dtype); // an unused parameter gets a zero gradient
+      const upd = g.withScope(path, () => updateParam(o.optimizer, scalars, p, grad, state));
+      const mask = o.updateMasks?.get(path);
+      const keep = (next: Value, prev: Value) => (mask ? op.where(mask, next, prev) : next); // masked: bit-identical
+      const newParam = keep(upd.param, p);
+      sig.paramOutput[path] = newParam.name;
+      outputs.push({ name: newParam.name, value: newParam });
+      sig.stateInput[path] = {};
+      sig.stateOutput[path] = {};
+      for (const s of slots) {
+        const next = keep(upd.state[s]!, state[s]!);
+        sig.stateInput[path]![s] = state[s]!.name;
+        sig.stateOutput[path]![s] = next.name;
+        outputs.push({ name: next.name, value: next });
+      }
+    });
+  });
+  for (const [k, v] of Object.entries(o.metrics ?? {})) {
+    sig.metrics[k] = v.name;
+    if (!outputs.some((x) => x.value === v)) outputs.push({ name: v.name, value: v });
+  }
+  return { model: emitModel(g, { outputs }), signature: sig, optimizer: o.optimizer };
+}
+
+/** Scales all gradients by min(1, maxNorm / (‖g‖ + 1e-6)) and returns the pre-clip global norm. */
+function clipByGlobalNorm(grads: (Value | null)[], maxNorm: number | undefined): { grads: (Value | null)[]; norm: Value } {
+  const present = grads.filter((x): x is Value => x !== null);
+  if (present.length === 0) throw new Error('the loss depends on no trainable parameter');
+  const g = present[0]!.graph;
+  const sq = present.map((x) => op.reduceSum(op.mul(x, x))); // [] per parameter
+  const norm = op.sqrt(sq.reduce((a, b) => op.add(a, b))); // [] ‖g‖₂
+  if (maxNorm === undefined) return { grads, norm };
+  const scale = op.minimum(op.div(g.scalar(maxNorm), op.add(norm, 1e-6)), 1); // [] clip coefficient
+  return { grads: grads.map((x) => (x ? op.mul(x, scale) : null)), norm };
+}

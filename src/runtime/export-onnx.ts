@@ -1,0 +1,28 @@
+/**
+ * Export of an inference graph as a standalone `.onnx` file with the weights
+ * inside, loadable by any ONNX Runtime (onnxruntime-node, -web, Python).
+ */
+import { emitModel } from '../graph/emit-onnx.js';
+import type { Graph } from '../graph/graph.js';
+import type { HostTensor } from '../graph/host-tensor.js';
+import type { Value } from '../graph/value.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+export interface ExportOptions {
+  /** Outputs to export (default: the graph's declared outputs). */
+  outputs?: { name: string; value: Value }[];
+  /** Free text stored in the model (e.g. the model config as JSON). */
+  docString?: string;
+}
+
+/** The ONNX bytes of `g` with every parameter baked in from `params`; a missing parameter is an error. */
+export function exportOnnxBytes(g: Graph, params: ReadonlyMap<string, HostTensor>, o: ExportOptions = {}): Uint8Array {
+  const missing = [...g.params.keys()].filter((p) => !params.has(p));
+  if (missing.length > 0) throw new Error(`cannot export ${g.name}: no value for parameter(s) ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+  return emitModel(g, { outputs: o.outputs, paramValues: params, docString: o.docString });
+}
+
+/** Writes the exported model to `path` atomically. */
+export async function exportOnnx(path: string, g: Graph, params: ReadonlyMap<string, HostTensor>, o: ExportOptions = {}): Promise<void> {
+  await writeFileAtomic(path, exportOnnxBytes(g, params, o));
+}
