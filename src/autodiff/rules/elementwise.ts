@@ -1,4 +1,5 @@
 /** VJP rules of the elementwise ops. Broadcast inputs get their gradient summed back to their shape. */
+import { isDifferentiableDType } from '../../graph/dtype.js';
 import * as op from '../../graph/ops/index.js';
 import type { Value } from '../../graph/value.js';
 import { sumToShape } from '../broadcast-grad.js';
@@ -25,7 +26,8 @@ defineVjp('Div', ({ inputs: [a, b], outputs: [y], outGrads: [gy] }) => [
 defineVjp('Pow', ({ inputs: [a, b], outputs: [y], outGrads: [gy] }) => {
   const bf = op.cast(b!, a!.dtype);
   const da = op.mul(gy!, op.mul(bf, op.pow(a!, op.sub(bf, 1)))); // b·a^(b-1)
-  const db = b!.dtype === a!.dtype ? sumToShape(op.mul(gy!, op.mul(y!, op.log(a!))), b!.shape) : null; // a^b·ln a
+  // a^b·ln a, summed in a's precision and cast to b's float dtype; an integer exponent gets none.
+  const db = isDifferentiableDType(b!.dtype) ? op.cast(sumToShape(op.mul(gy!, op.mul(y!, op.log(a!))), b!.shape), b!.dtype) : null;
   return [sumToShape(da, a!.shape), db];
 });
 

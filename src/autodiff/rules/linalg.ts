@@ -40,6 +40,7 @@ defineVjp('Gemm', ({ inputs: [a, b, c], attrs, outGrads: [gy] }) => {
   const db = tB
     ? op.gemm(gy!, a!, null, { alpha, transA: true, transB: tA }) // (op(A)ᵀ·gy)ᵀ = gyᵀ·op(A)
     : op.gemm(a!, gy!, null, { alpha, transA: !tA }); // op(A)ᵀ·gy
-  const dc = c ? sumToShape(beta === 1 ? gy! : op.mul(gy!, beta), c.shape) : null;
+  // beta is a float32 attribute: scale by the value the forward used, not the unrounded number.
+  const dc = c ? sumToShape(beta === 1 ? gy! : op.mul(gy!, Math.fround(beta)), c.shape) : null;
   return [da, db, dc];
 });
