@@ -1,0 +1,177 @@
+/**
+ * Typed, validated configs of the four modality encoders. Each has the
+ * transformer stack fields (dim, layers, heads, mlpRatio) plus its front-end
+ * fields. `validate*Config` checks types and ranges (unknown keys are errors)
+ * and the cross-field rules, naming the encoder in every message.
+ */
+import { validateConfig, type ConfigOf, type ConfigSchema } from '../../nn/config.js';
+
+/** Per-channel RGB statistics an image is normalised with, inside the graph. */
+export type PixelNormalization = 'imagenet' | 'clip' | 'none';
+
+/** Mean and std per channel (R, G, B) of each PixelNormalization. */
+export const PIXEL_STATS: Record<PixelNormalization, { mean: [number, number, number]; std: [number, number, number] }> = {
+  /** torchvision's ImageNet statistics. */
+  imagenet: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+  /** OpenAI CLIP's training statistics (open_clip OPENAI_DATASET_MEAN/STD). */
+  clip: { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711] },
+  none: { mean: [0, 0, 0], std: [1, 1, 1] },
+};
+
+/** Fields every encoder shares: width and the transformer layers on top of the front-end. */
+export interface EncoderStackConfig {
+  /** Token width D of the encoder's output. */
+  dim: number;
+  /** Transformer blocks after the front-end (0 = front-end only). */
+  layers: number;
+  /** Attention heads per block; must divide dim when layers > 0. */
+  heads: number;
+  /** MLP hidden size as a multiple of dim (default 4). */
+  mlpRatio?: number;
+}
+
+const STACK_SCHEMA = {
+  dim: { type: 'integer', min: 1 },
+  layers: { type: 'integer', min: 0 },
+  heads: { type: 'integer', min: 1 },
+  mlpRatio: { type: 'number', min: 0, default: 4 },
+} as const satisfies ConfigSchema<EncoderStackConfig>;
+
+export interface TextEncoderConfig extends EncoderStackConfig {
+  /** Number of token ids; ids must lie in [0, vocabSize). */
+  vocabSize: number;
+  /** Rows of the learned position table: the longest text the encoder reads. */
+  maxTextLen: number;
+}
+
+export const TEXT_ENCODER_SCHEMA = {
+  ...STACK_SCHEMA,
+  vocabSize: { type: 'integer', min: 1 },
+  maxTextLen: { type: 'integer', min: 1 },
+} as const satisfies ConfigSchema<TextEncoderConfig>;
+
+export interface ImageEncoderConfig extends EncoderStackConfig {
+  /** Largest image side in pixels; the row and column tables have imageSize / patchSize rows. */
+  imageSize: number;
+  /** Side P of the square non-overlapping patches; must divide imageSize. */
+  patchSize: number;
+  /** Per-channel statistics the [0, 1] pixels are normalised with (default 'imagenet'). */
+  normalization?: PixelNormalization;
+}
+
+export const IMAGE_ENCODER_SCHEMA = {
+  ...STACK_SCHEMA,
+  imageSize: { type: 'integer', min: 1 },
+  patchSize: { type: 'integer', min: 1 },
+  normalization: { type: 'enum', values: ['imagenet', 'clip', 'none'], default: 'imagenet' },
+} as const satisfies ConfigSchema<ImageEncoderConfig>;
+
+export interface AudioEncoderConfig extends EncoderStackConfig {
+  /** Sample rate of the mono waveform in Hz. */
+  sampleRate: number;
+  /** Samples per analysis window (a Hann window of this length); ≤ fftSize. */
+  frameLength: number;
+  /** Samples between the starts of consecutive frames. */
+  hop: number;
+  /** DFT size; the spectrum has fftSize/2 + 1 bins. A power of two is much faster in ONNX Runtime. */
+  fftSize: number;
+  /** Mel filters (HTK scale) per frame. */
+  melBins: number;
+  /** Consecutive log-mel frames grouped into one token (a "time patch"). */
+  framesPerToken: number;
+  /** Longest clip in seconds; sets the size of the learned time-position table. */
+  maxAudioSeconds: number;
+  /** Lowest mel filter edge in Hz (default 0). */
+  fMin?: number;
+  /** Highest mel filter edge in Hz (default sampleRate / 2). */
+  fMax?: number;
+}
+
+export const AUDIO_ENCODER_SCHEMA = {
+  ...STACK_SCHEMA,
+  sampleRate: { type: 'integer', min: 1 },
+  frameLength: { type: 'integer', min: 2 },
+  hop: { type: 'integer', min: 1 },
+  fftSize: { type: 'integer', min: 2 },
+  melBins: { type: 'integer', min: 1 },
+  framesPerToken: { type: 'integer', min: 1 },
+  maxAudioSeconds: { type: 'number', min: 0 },
+  fMin: { type: 'number', min: 0, default: 0 },
+  fMax: { type: 'number', min: 0, optional: true },
+} as const satisfies ConfigSchema<AudioEncoderConfig>;
+
+export interface VideoEncoderConfig extends EncoderStackConfig {
+  /** Most frames per clip; the time table has videoFrames / tubeletFrames rows. */
+  videoFrames: number;
+  /** Frames t per tubelet; must divide videoFrames. */
+  tubeletFrames: number;
+  /** Largest frame side in pixels; the row and column tables have videoSize / videoPatch rows. */
+  videoSize: number;
+  /** Side P of a tubelet's square patch; must divide videoSize. */
+  videoPatch: number;
+  /** Per-channel statistics the [0, 1] pixels are normalised with (default 'imagenet'). */
+  normalization?: PixelNormalization;
+}
+
+export const VIDEO_ENCODER_SCHEMA = {
+  ...STACK_SCHEMA,
+  videoFrames: { type: 'integer', min: 1 },
+  tubeletFrames: { type: 'integer', min: 1 },
+  videoSize: { type: 'integer', min: 1 },
+  videoPatch: { type: 'integer', min: 1 },
+  normalization: { type: 'enum', values: ['imagenet', 'clip', 'none'], default: 'imagenet' },
+} as const satisfies ConfigSchema<VideoEncoderConfig>;
+
+export type TextEncoderOptions = ConfigOf<typeof TEXT_ENCODER_SCHEMA>;
+export type ImageEncoderOptions = ConfigOf<typeof IMAGE_ENCODER_SCHEMA>;
+export type AudioEncoderOptions = ConfigOf<typeof AUDIO_ENCODER_SCHEMA>;
+export type VideoEncoderOptions = ConfigOf<typeof VIDEO_ENCODER_SCHEMA>;
+
+function checkStack(c: ConfigOf<typeof STACK_SCHEMA>, what: string): void {
+  if (c.layers > 0 && c.dim % c.heads !== 0) throw new Error(`${what}: heads ${c.heads} must divide dim ${c.dim}`);
+  if (c.layers > 0 && Math.round(c.dim * c.mlpRatio) < 1) throw new Error(`${what}: mlpRatio ${c.mlpRatio} gives an empty MLP`);
+}
+
+function divides(a: number, b: number, aName: string, bName: string, what: string): void {
+  if (b % a !== 0) throw new Error(`${what}: ${aName} ${a} must divide ${bName} ${b}`);
+}
+
+/** `what` names the config in errors, e.g. `TextEncoder config at text`. */
+export function validateTextEncoderConfig(raw: unknown, what = 'TextEncoder config'): TextEncoderOptions {
+  const c = validateConfig(raw, TEXT_ENCODER_SCHEMA, what);
+  checkStack(c, what);
+  return c;
+}
+
+export function validateImageEncoderConfig(raw: unknown, what = 'ImageEncoder config'): ImageEncoderOptions {
+  const c = validateConfig(raw, IMAGE_ENCODER_SCHEMA, what);
+  checkStack(c, what);
+  divides(c.patchSize, c.imageSize, 'patchSize', 'imageSize', what);
+  return c;
+}
+
+export function validateAudioEncoderConfig(raw: unknown, what = 'AudioEncoder config'): AudioEncoderOptions {
+  const c = validateConfig(raw, AUDIO_ENCODER_SCHEMA, what);
+  checkStack(c, what);
+  if (c.frameLength > c.fftSize) throw new Error(`${what}: frameLength ${c.frameLength} must be ≤ fftSize ${c.fftSize}`);
+  const fMax = c.fMax ?? c.sampleRate / 2;
+  if (fMax > c.sampleRate / 2 || c.fMin >= fMax) {
+    throw new Error(`${what}: need fMin < fMax ≤ sampleRate/2, got fMin ${c.fMin}, fMax ${fMax}, sampleRate ${c.sampleRate}`);
+  }
+  const samples = Math.floor(c.maxAudioSeconds * c.sampleRate);
+  const frames = samples >= c.fftSize ? Math.floor((samples - c.fftSize) / c.hop) + 1 : 0;
+  if (frames < c.framesPerToken) {
+    throw new Error(
+      `${what}: maxAudioSeconds ${c.maxAudioSeconds} (${samples} samples) gives ${frames} frames, fewer than framesPerToken ${c.framesPerToken}`,
+    );
+  }
+  return c;
+}
+
+export function validateVideoEncoderConfig(raw: unknown, what = 'VideoEncoder config'): VideoEncoderOptions {
+  const c = validateConfig(raw, VIDEO_ENCODER_SCHEMA, what);
+  checkStack(c, what);
+  divides(c.tubeletFrames, c.videoFrames, 'tubeletFrames', 'videoFrames', what);
+  divides(c.videoPatch, c.videoSize, 'videoPatch', 'videoSize', what);
+  return c;
+}

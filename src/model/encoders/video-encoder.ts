@@ -1,0 +1,81 @@
+/**
+ * Video encoder (ViViT "tubelet embedding", Arnab et al. 2021): normalise the
+ * [0, 1] pixels, cut t×P×P tubelets, project them linearly, add factorised
+ * learned positions (time, row and column tables), then the transformer
+ * stack; pooled = mean over tubelets.
+ */
+import type { Graph } from '../../graph/graph.js';
+import * as op from '../../graph/ops/index.js';
+import { formatShape } from '../../graph/shape.js';
+import type { Value } from '../../graph/value.js';
+import { Embedding } from '../../nn/embedding.js';
+import { Linear } from '../../nn/linear.js';
+import { validateVideoEncoderConfig, type VideoEncoderConfig, type VideoEncoderOptions } from './config.js';
+import { checkInput, EncoderStack, gridPositions, meanPool, positionRows, staticDim, type EncoderOutput } from './encoder-common.js';
+import { checkFrameSize, normalizePixels } from './image-encoder.js';
+import { patchify } from './patchify.js';
+
+/**
+ * Parameters `<path>.patch.{weight [3·t·P·P, D], bias}`, `<path>.times.weight`
+ * [videoFrames / t, D], `<path>.rows.weight` and `<path>.cols.weight`
+ * [videoSize / P, D], and the stack's.
+ */
+export class VideoEncoder {
+  readonly cfg: VideoEncoderOptions;
+  readonly path: string;
+  readonly patch: Linear;
+  readonly times: Embedding;
+  readonly rows: Embedding;
+  readonly cols: Embedding;
+  readonly stack: EncoderStack;
+
+  constructor(
+    readonly g: Graph,
+    readonly name: string,
+    cfg: VideoEncoderConfig,
+  ) {
+    this.path = g.scope ? `${g.scope}.${name}` : name;
+    this.cfg = validateVideoEncoderConfig(cfg, `VideoEncoder config at ${this.path}`);
+    const { dim, videoFrames, tubeletFrames: t, videoSize, videoPatch: p } = this.cfg;
+    [this.patch, this.times, this.rows, this.cols, this.stack] = g.withScope(name, () => [
+      new Linear(g, 'patch', { inFeatures: 3 * t * p * p, outFeatures: dim }),
+      new Embedding(g, 'times', { vocabSize: videoFrames / t, dim }),
+      new Embedding(g, 'rows', { vocabSize: videoSize / p, dim }),
+      new Embedding(g, 'cols', { vocabSize: videoSize / p, dim }),
+      new EncoderStack(g, this.cfg),
+    ]);
+  }
+
+  /** Tokens for F frames of H×W: (F / t)·(H / P)·(W / P). */
+  tokenCount(frames = this.cfg.videoFrames, height = this.cfg.videoSize, width = height): number {
+    const { tubeletFrames: t, videoPatch: p } = this.cfg;
+    return (frames / t) * (height / p) * (width / p);
+  }
+
+  /**
+   * Frames float32 [B, F, 3, H, W] in [0, 1] → tokens [B, (F/t)·(H/P)·(W/P), D]
+   * (time-major, then row-major; see patchify.ts), pooled [B, D]. F, H, W
+   * must be static; F divisible by tubeletFrames and ≤ videoFrames; H, W
+   * divisible by videoPatch and ≤ videoSize.
+   */
+  apply(frames: Value): EncoderOutput {
+    const what = `VideoEncoder ${this.path}: input frames`;
+    checkInput(frames, what, ['float32'], ['batch', 'frames', '3', 'height', 'width']);
+    const { videoFrames, tubeletFrames: t, videoSize, videoPatch: p } = this.cfg;
+    const f = staticDim(frames, 1, what, 'frames');
+    if (f % t !== 0) throw new Error(`${what} ${formatShape(frames.shape)}: frames ${f} is not divisible by tubeletFrames ${t}`);
+    if (f > videoFrames) throw new Error(`${what} ${formatShape(frames.shape)}: frames ${f} exceed videoFrames ${videoFrames}`);
+    checkFrameSize(frames, what, videoSize, p);
+    return this.g.withScope(this.name, () => {
+      const x = normalizePixels(frames, this.cfg.normalization); // [B, F, 3, H, W]
+      const { patches, grid } = patchify(x, { patch: p, tubelet: t, what }); // [B, N, 3·t·P·P]
+      const pos = gridPositions([
+        positionRows(this.times.weight, grid.times), // [Ft, D]
+        positionRows(this.rows.weight, grid.rows), // [Hp, D]
+        positionRows(this.cols.weight, grid.cols), // [Wp, D]
+      ]); // [N, D]
+      const tokens = this.stack.apply(op.add(this.patch.apply(patches), pos)); // [B, N, D]
+      return { tokens, pooled: meanPool(tokens) }; // [B, N, D], [B, D]
+    });
+  }
+}

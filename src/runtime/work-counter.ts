@@ -1,0 +1,65 @@
+/**
+ * Counting work, not time: runs a model once with ONNX Runtime's profiler and
+ * sums the multiply-add FLOPs of its matrix products from the shapes the
+ * profiler recorded. Repeatable on a noisy machine, unlike a stopwatch.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { HostTensor } from '../graph/host-tensor.js';
+import { toOrtTensor } from './session.js';
+
+interface ProfileEvent {
+  cat: string;
+  name: string;
+  args?: { op_name?: string; input_type_shape?: Record<string, number[]>[]; output_type_shape?: Record<string, number[]>[] };
+}
+
+const MATMUL_OPS = new Set(['MatMul', 'FusedMatMul', 'Gemm']);
+
+export interface WorkCount {
+  /** 2·M·N·K summed over MatMul/FusedMatMul/Gemm nodes. */
+  matmulFlops: number;
+  /** Nodes executed, by op type. */
+  nodesByOp: Record<string, number>;
+}
+
+/** Runs `model` once on `feeds` with profiling and counts its matrix-product FLOPs. */
+export async function countWork(model: Uint8Array, feeds: Record<string, HostTensor>): Promise<WorkCount> {
+  const dir = mkdtempSync(join(tmpdir(), 'mixmodal-profile-'));
+  try {
+    const session = await ort.InferenceSession.create(model, { enableProfiling: true, profileFilePrefix: join(dir, 'p'), intraOpNumThreads: 1 });
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const name of session.inputNames) ortFeeds[name] = toOrtTensor(feeds[name] ?? missingFeed(name));
+    await session.run(ortFeeds);
+    session.endProfiling();
+    await session.release();
+    const file = readdirSync(dir).find((f) => f.endsWith('.json'));
+    if (!file) throw new Error('ONNX Runtime wrote no profile');
+    return countFromProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as ProfileEvent[]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Sums 2·numel(output)·K for each matrix product, K = the first input's last dim. */
+export function countFromProfile(events: ProfileEvent[]): WorkCount {
+  let matmulFlops = 0;
+  const nodesByOp: Record<string, number> = {};
+  for (const e of events) {
+    const opName = e.args?.op_name;
+    if (e.cat !== 'Node' || !opName || !e.name.endsWith('_kernel_time')) continue;
+    nodesByOp[opName] = (nodesByOp[opName] ?? 0) + 1;
+    if (!MATMUL_OPS.has(opName)) continue;
+    const a = Object.values(e.args!.input_type_shape?.[0] ?? {})[0];
+    const y = Object.values(e.args!.output_type_shape?.[0] ?? {})[0];
+    if (!a || !y) continue;
+    matmulFlops += 2 * y.reduce((p, d) => p * d, 1) * a[a.length - 1]!;
+  }
+  return { matmulFlops, nodesByOp };
+}
+
+function missingFeed(name: string): never {
+  throw new Error(`countWork: missing feed '${name}'`);
+}
