@@ -76,7 +76,7 @@ export function updateParam(cfg: OptimizerConfig, scalars: Record<string, Value>
     const m = op.add(op.mul(state.m!, b1), op.mul(grad, 1 - b1)); // [P] β1·m + (1−β1)·g
     const v = op.add(op.mul(state.v!, b2), op.mul(op.mul(grad, grad), 1 - b2)); // [P] β2·v + (1−β2)·g²
     const denom = op.add(op.mul(op.sqrt(v), scalars.invSqrtBc2!), cfg.eps ?? 1e-8); // [P] √v̂ + ε
-    const decayed = op.mul(p, scalars.decayFactor!); // [P] p·(1 − lr·λ)
+    const decayed = (cfg.weightDecay ?? 0.01) === 0 ? p : op.mul(p, scalars.decayFactor!); // [P] p·(1 − lr·λ)
     const param = op.sub(decayed, op.mul(op.div(m, denom), scalars.stepSize!)); // [P] − lr·m̂/(√v̂ + ε)
     return { param, state: { m, v } };
   }

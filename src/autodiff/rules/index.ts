@@ -5,3 +5,4 @@ import './reduce.js';
 import './shape-ops.js';
 import './indexing.js';
 import './quantize.js';
+import './random.js';

@@ -5,3 +5,5 @@ export * from './reduce.js';
 export * from './shape-ops.js';
 export * from './indexing.js';
 export * from './quantize.js';
+export * from './signal.js';
+export * from './random.js';

@@ -5,6 +5,7 @@
  * and the cross-field rules, naming the encoder in every message.
  */
 import { validateConfig, type ConfigOf, type ConfigSchema } from '../../nn/config.js';
+import { melFilterbank } from './mel.js';
 
 /** Per-channel RGB statistics an image is normalised with, inside the graph. */
 export type PixelNormalization = 'imagenet' | 'clip' | 'none';
@@ -157,6 +158,11 @@ export function validateAudioEncoderConfig(raw: unknown, what = 'AudioEncoder co
   const fMax = c.fMax ?? c.sampleRate / 2;
   if (fMax > c.sampleRate / 2 || c.fMin >= fMax) {
     throw new Error(`${what}: need fMin < fMax ≤ sampleRate/2, got fMin ${c.fMin}, fMax ${fMax}, sampleRate ${c.sampleRate}`);
+  }
+  try {
+    melFilterbank(c); // every mel filter must cover a DFT bin
+  } catch (e) {
+    throw new Error(`${what}: ${(e as Error).message}`);
   }
   const samples = Math.floor(c.maxAudioSeconds * c.sampleRate);
   const frames = samples >= c.fftSize ? Math.floor((samples - c.fftSize) / c.hop) + 1 : 0;

@@ -1,6 +1,7 @@
 /**
- * Mel filterbank and window for the audio front-end, computed in TypeScript
- * and baked into the graph as constants.
+ * The audio front-end's log-mel spectrogram: the mel filterbank and window,
+ * computed in TypeScript and baked into the graph as constants, and the
+ * in-graph transform (ONNX STFT → power → mel → log).
  *
  * Mel scale: HTK, mel(f) = 2595·log10(1 + f/700) (O'Shaughnessy 1987, as in
  * HTK and torchaudio's default `mel_scale='htk'`). Filters are triangles on

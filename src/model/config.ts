@@ -1,0 +1,137 @@
+/**
+ * The architecture config of a multimodal MoE model: one typed, validated
+ * object, stored as JSON under configs/models/. Every section is checked
+ * with its own schema; unknown keys and wrong types are errors naming the
+ * key path (e.g. `mm-tiny: fusion.moe.topK`).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { validateMoeConfig, type MoeSettings } from '../moe/config.js';
+import { validateConfig, type ConfigOf, type ConfigSchema } from '../nn/config.js';
+import {
+  validateAudioEncoderConfig,
+  validateImageEncoderConfig,
+  validateTextEncoderConfig,
+  validateVideoEncoderConfig,
+  type AudioEncoderOptions,
+  type ImageEncoderOptions,
+  type TextEncoderOptions,
+  type VideoEncoderOptions,
+} from './encoders/config.js';
+
+/** Top-level fields shared by every part of the model. */
+export interface ModelCoreConfig {
+  /** Name of the architecture, e.g. 'mm-small'. */
+  name: string;
+  /** Token width D of every encoder, the fusion stack and the decoder. */
+  dim: number;
+  /** Attention heads everywhere; must divide dim. */
+  heads: number;
+  /** MLP width as a multiple of dim (default 4). */
+  mlpRatio?: number;
+  /** Width of the shared, L2-normalised embedding space of the projection heads. */
+  embedDim: number;
+  /** Tokenizer vocabulary size (text encoder input and decoder output). */
+  vocabSize: number;
+}
+
+const CORE_SCHEMA = {
+  name: { type: 'string' },
+  dim: { type: 'integer', min: 1 },
+  heads: { type: 'integer', min: 1 },
+  mlpRatio: { type: 'number', min: 0, default: 4 },
+  embedDim: { type: 'integer', min: 1 },
+  vocabSize: { type: 'integer', min: 2 },
+} as const satisfies ConfigSchema<ModelCoreConfig>;
+
+/** The fusion stack over the weighted, concatenated modality tokens. */
+export interface FusionConfig {
+  /** Transformer blocks. */
+  layers: number;
+  /** Every moeEvery-th block (1-based: blocks moeEvery−1, 2·moeEvery−1, …) has a MoE feed-forward; 0 = none. */
+  moeEvery: number;
+}
+
+const FUSION_SCHEMA = {
+  layers: { type: 'integer', min: 1 },
+  moeEvery: { type: 'integer', min: 0 },
+} as const satisfies ConfigSchema<FusionConfig>;
+
+/** The causal text decoder. */
+export interface DecoderSectionConfig {
+  /** Decoder blocks. */
+  layers: number;
+  /** Longest prompt + answer in tokens. */
+  maxLen: number;
+}
+
+const DECODER_SCHEMA = {
+  layers: { type: 'integer', min: 1 },
+  maxLen: { type: 'integer', min: 2 },
+} as const satisfies ConfigSchema<DecoderSectionConfig>;
+
+/** A validated model config: every section complete, defaults filled in. */
+export interface ModelConfig {
+  core: ConfigOf<typeof CORE_SCHEMA>;
+  text: TextEncoderOptions;
+  image: ImageEncoderOptions;
+  audio: AudioEncoderOptions;
+  video: VideoEncoderOptions;
+  fusion: ConfigOf<typeof FUSION_SCHEMA> & { moe: MoeSettings };
+  decoder: ConfigOf<typeof DECODER_SCHEMA>;
+}
+
+const SECTIONS = ['text', 'image', 'audio', 'video', 'fusion', 'decoder'] as const;
+
+/**
+ * Validates a raw config (parsed JSON). Encoder sections hold only their
+ * modality's fields plus `layers`; dim, heads, mlpRatio and vocabSize come
+ * from the top level. `fusion.moe` holds the MoE fields except dim.
+ */
+export function validateModelConfig(raw: unknown): ModelConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('model config must be a JSON object');
+  const r = raw as Record<string, unknown>;
+  const name = typeof r.name === 'string' ? r.name : 'model config';
+  const coreRaw = Object.fromEntries(Object.entries(r).filter(([k]) => !(SECTIONS as readonly string[]).includes(k)));
+  const core = validateConfig(coreRaw, CORE_SCHEMA, name);
+  if (core.dim % core.heads !== 0) throw new Error(`${name}: 'heads' (${core.heads}) must divide 'dim' (${core.dim})`);
+  const section = (key: (typeof SECTIONS)[number]): Record<string, unknown> => {
+    const s = r[key];
+    if (typeof s !== 'object' || s === null || Array.isArray(s)) throw new Error(`${name}: '${key}' must be an object`);
+    return s as Record<string, unknown>;
+  };
+  const shared = { dim: core.dim, heads: core.heads, mlpRatio: core.mlpRatio };
+  const { moe: moeRaw, ...fusionRaw } = section('fusion');
+  if (typeof moeRaw !== 'object' || moeRaw === null) throw new Error(`${name}: 'fusion.moe' must be an object`);
+  return {
+    core,
+    text: validateTextEncoderConfig({ ...shared, vocabSize: core.vocabSize, ...section('text') }, `${name}: text`),
+    image: validateImageEncoderConfig({ ...shared, ...section('image') }, `${name}: image`),
+    audio: validateAudioEncoderConfig({ ...shared, ...section('audio') }, `${name}: audio`),
+    video: validateVideoEncoderConfig({ ...shared, ...section('video') }, `${name}: video`),
+    fusion: { ...validateConfig(fusionRaw, FUSION_SCHEMA, `${name}: fusion`), moe: validateMoeConfig({ dim: core.dim, ...moeRaw }, `${name}: fusion.moe`) },
+    decoder: validateConfig(section('decoder'), DECODER_SCHEMA, `${name}: decoder`),
+  };
+}
+
+/** Folder of the named architectures shipped with mixmodal. */
+export const MODEL_CONFIG_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../configs/models');
+
+/** Loads `configs/models/<name>.json`, or a path to a JSON file. */
+export function loadModelConfig(nameOrPath: string): ModelConfig {
+  const path = nameOrPath.endsWith('.json') ? nameOrPath : join(MODEL_CONFIG_DIR, `${nameOrPath}.json`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new Error(`no model config '${nameOrPath}' (looked for ${path})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: invalid JSON: ${(e as Error).message}`);
+  }
+  return validateModelConfig(raw);
+}

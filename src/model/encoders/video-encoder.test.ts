@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { Graph } from '../../graph/graph.js';
+import { zerosHost, type HostTensor } from '../../graph/host-tensor.js';
+import { initParams } from '../../runtime/init-params.js';
+import { VideoEncoder } from './video-encoder.js';
+import { gradientsOfEveryParam, maxAbsDiff, runGraph, uniform01 } from './test-helpers.js';
+
+/** 4 frames of 8×8, tubelets 2×4×4 → 2·2·2 = 8 tokens. */
+const CFG = { dim: 8, videoFrames: 4, tubeletFrames: 2, videoSize: 8, videoPatch: 4, layers: 0, heads: 2 };
+const f32 = (t: HostTensor) => Array.from(t.data as Float32Array);
+
+describe('VideoEncoder', () => {
+  it('gives (F/t)·(H/P)·(W/P) tokens: 8 for [B, 4, 3, 8, 8], 4 for [B, 2, 3, 8, 8]', () => {
+    const g = new Graph();
+    const enc = new VideoEncoder(g, 'video', CFG);
+    const out = enc.apply(g.input('a', 'float32', ['batch', 4, 3, 8, 8]));
+    expect(out.tokens.shape).toEqual(['batch', 8, 8]);
+    expect(out.pooled.shape).toEqual(['batch', 8]);
+    expect(enc.tokenCount()).toBe(8);
+    expect(enc.apply(g.input('b', 'float32', ['batch', 2, 3, 8, 8])).tokens.shape).toEqual(['batch', 4, 8]);
+    expect(g.params.get('video.patch.weight')!.value.shape).toEqual([96, 8]);
+    expect(['times', 'rows', 'cols'].map((k) => g.params.get(`video.${k}.weight`)!.value.shape)).toEqual([[2, 8], [2, 8], [2, 8]]);
+  });
+
+  it('adds time, row and column positions in token order (time, row, column)', async () => {
+    const g = new Graph();
+    const enc = new VideoEncoder(g, 'video', { ...CFG, normalization: 'none' });
+    const out = enc.apply(g.input('v', 'float32', ['batch', 4, 3, 8, 8]));
+    const params = initParams(g, 6);
+    const res = await runGraph(g, { tokens: out.tokens }, { v: zerosHost('float32', [1, 4, 3, 8, 8]) }, params); // patches = 0
+    const [b, t, r, c] = ['patch.bias', 'times.weight', 'rows.weight', 'cols.weight'].map((k) => params.get(`video.${k}`)!.data as Float32Array);
+    const want: number[] = [];
+    for (let ft = 0; ft < 2; ft++)
+      for (let ri = 0; ri < 2; ri++)
+        for (let ci = 0; ci < 2; ci++) for (let d = 0; d < 8; d++) want.push(b![d]! + t![ft * 8 + d]! + r![ri * 8 + d]! + c![ci * 8 + d]!);
+    expect(maxAbsDiff(f32(res.tokens!), want)).toBeLessThan(1e-6);
+  });
+
+  it('with 2 layers runs forward in ONNX Runtime and a gradient reaches every parameter', async () => {
+    const g = new Graph();
+    const enc = new VideoEncoder(g, 'video', { ...CFG, layers: 2 });
+    const out = enc.apply(g.input('v', 'float32', ['batch', 4, 3, 8, 8]));
+    const { grads, forward } = await gradientsOfEveryParam(g, out, { v: uniform01([2, 4, 3, 8, 8], 7) });
+    expect(forward.tokens!.shape).toEqual([2, 8, 8]);
+    for (const [path, grad] of grads) {
+      expect(grad, path).not.toBeNull();
+      expect(f32(grad!).every(Number.isFinite), path).toBe(true);
+      expect(Math.max(...f32(grad!).map(Math.abs)), path).toBeGreaterThan(0);
+    }
+  });
+
+  it('rejects bad input shapes at trace time, naming the encoder and the shape', () => {
+    const g = new Graph();
+    const enc = new VideoEncoder(g, 'video', CFG);
+    const v = (shape: (number | string)[]) => g.input(`v${shape.join('_')}`, 'float32', shape);
+    expect(() => enc.apply(v(['batch', 3, 3, 8, 8]))).toThrow('VideoEncoder video: input frames [batch, 3, 3, 8, 8]: frames 3 is not divisible by tubeletFrames 2');
+    expect(() => enc.apply(v(['batch', 6, 3, 8, 8]))).toThrow('VideoEncoder video: input frames [batch, 6, 3, 8, 8]: frames 6 exceed videoFrames 4');
+    expect(() => enc.apply(v(['batch', 4, 3, 8, 6]))).toThrow('VideoEncoder video: input frames [batch, 4, 3, 8, 6]: width 6 is not divisible by patch size 4');
+    expect(() => enc.apply(v(['batch', 3, 8, 8]))).toThrow(/VideoEncoder video: input frames must be float32 \[batch, frames, 3, height, width\]/);
+  });
+
+  it('rejects tubelets that do not divide the clip length', () => {
+    expect(() => new VideoEncoder(new Graph(), 'vid', { ...CFG, tubeletFrames: 3 })).toThrow('VideoEncoder config at vid: tubeletFrames 3 must divide videoFrames 4');
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * The fusion stack: the modality token streams (already scaled by their gate
+ * weights) get a learned modality-type embedding, are concatenated along the
+ * token axis, and pass through pre-norm transformer blocks in which every
+ * `moeEvery`-th feed-forward is a sparse MoE layer.
+ */
+import type { Graph } from '../graph/graph.js';
+import * as op from '../graph/ops/index.js';
+import type { Value } from '../graph/value.js';
+import { MoeLayer, type MoeOutput } from '../moe/moe-layer.js';
+import { Embedding } from '../nn/embedding.js';
+import { LayerNorm } from '../nn/layer-norm.js';
+import { TransformerBlock } from '../nn/transformer-block.js';
+import type { ModelConfig } from './config.js';
+import { MODALITIES, modalityIndex, type Modality } from './modalities.js';
+
+/** One modality's tokens entering the fusion stack. */
+export interface FusionStream {
+  modality: Modality;
+  /** [B, T_m, D] */
+  tokens: Value;
+  /** bool [B, T_m], true = real token; absent when all are real. */
+  mask?: Value;
+}
+
+export interface FusionOutput {
+  /** [B, T, D], T = Σ T_m in MODALITIES order. */
+  tokens: Value;
+  /** bool [B, T]. */
+  mask: Value;
+  /** Modality id of each token, int64 [B, T]. */
+  modalityIds: Value;
+  /** Each MoE layer's output (losses, statistics, update masks), in depth order. */
+  moe: MoeOutput[];
+}
+
+export interface FusionOptions {
+  training: boolean;
+}
+
+export class FusionStack {
+  readonly typeEmbedding: Embedding;
+  readonly blocks: TransformerBlock[];
+  /** The MoE layer of block i, or null for a dense block. */
+  readonly moe: (MoeLayer | null)[];
+  readonly norm: LayerNorm;
+
+  constructor(
+    readonly g: Graph,
+    readonly name: string,
+    readonly cfg: ModelConfig,
+  ) {
+    const { dim, heads, mlpRatio } = cfg.core;
+    const { layers, moeEvery } = cfg.fusion;
+    const isMoe = (i: number) => moeEvery > 0 && (i + 1) % moeEvery === 0;
+    [this.typeEmbedding, this.blocks, this.moe, this.norm] = g.withScope(name, () => {
+      const typeEmbedding = new Embedding(g, 'modality_type', { vocabSize: MODALITIES.length, dim });
+      const blocks: TransformerBlock[] = [];
+      const moe: (MoeLayer | null)[] = [];
+      g.withScope('layers', () => {
+        for (let i = 0; i < layers; i++) {
+          blocks.push(new TransformerBlock(g, String(i), { dim, heads, mlpRatio, noMlp: isMoe(i) }));
+          moe.push(isMoe(i) ? g.withScope(String(i), () => new MoeLayer(g, 'moe', cfg.fusion.moe)) : null);
+        }
+      });
+      return [typeEmbedding, blocks, moe, new LayerNorm(g, 'norm', { dim })] as const;
+    });
+  }
+
+  apply(streams: FusionStream[], o: FusionOptions): FusionOutput {
+    const g = this.g;
+    if (streams.length === 0) throw new Error(`fusion ${this.name}: no modality stream`);
+    return g.withScope(this.name, () => {
+      const parts = streams.map((s) => {
+        const id = modalityIndex(s.modality);
+        const typed = op.add(s.tokens, this.typeEmbedding.apply(g.scalar(id, 'int64'))); // [B, T_m, D]
+        const bt = op.slice(op.shapeOf(s.tokens), [0], [2]); // [2] = (B, T_m)
+        const mask = s.mask ?? op.expand(g.constant({ dtype: 'bool', shape: [], data: Uint8Array.of(1) }), bt); // [B, T_m]
+        const ids = op.expand(g.scalar(id, 'int64'), bt); // [B, T_m]
+        return { typed, mask, ids };
+      });
+      let h = op.concat(parts.map((p) => p.typed), 1); // [B, T, D]
+      const mask = op.concat(parts.map((p) => p.mask), 1); // [B, T]
+      const modalityIds = op.concat(parts.map((p) => p.ids), 1); // [B, T]
+      const moeOutputs: MoeOutput[] = [];
+      g.withScope('layers', () => {
+        this.blocks.forEach((block, i) => {
+          h = block.apply(h, { keyPaddingMask: mask }); // [B, T, D]
+          const moe = this.moe[i];
+          if (!moe) return;
+          const out = g.withScope(String(i), () =>
+            moe.apply(block.ln2.apply(h), { training: o.training, modalityIds, numModalities: MODALITIES.length, tokenMask: mask }),
+          );
+          h = op.add(h, out.y); // [B, T, D] dropped tokens pass through the residual
+          moeOutputs.push(out);
+        });
+      });
+      return { tokens: this.norm.apply(h), mask, modalityIds, moe: moeOutputs };
+    });
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The graph inputs of a model traced for one modality signature, with fixed
+ * names and shapes, so data loaders, servers and exported files agree:
+ *
+ * | input        | dtype   | shape                                   |
+ * | ------------ | ------- | --------------------------------------- |
+ * | `text_ids`   | int64   | [batch, text_len]                       |
+ * | `text_mask`  | bool    | [batch, text_len] (true = real token)   |
+ * | `image`      | float32 | [batch, 3, imageSize, imageSize], 0..1  |
+ * | `audio`      | float32 | [batch, sampleRate·maxAudioSeconds]     |
+ * | `video`      | float32 | [batch, videoFrames, 3, videoSize, videoSize] |
+ */
+import type { Graph } from '../graph/graph.js';
+import type { ModelConfig } from './config.js';
+import type { Modality } from './modalities.js';
+import type { ModelInputs } from './multimodal-model.js';
+
+/** Samples of an audio input: clips are padded or cut to maxAudioSeconds. */
+export function audioSamples(cfg: ModelConfig): number {
+  return Math.round(cfg.audio.sampleRate * cfg.audio.maxAudioSeconds);
+}
+
+/** Static shape of each media input for one example (without the batch dim). */
+export function mediaShape(cfg: ModelConfig, m: Exclude<Modality, 'text'>): number[] {
+  switch (m) {
+    case 'image':
+      return [3, cfg.image.imageSize, cfg.image.imageSize];
+    case 'audio':
+      return [audioSamples(cfg)];
+    case 'video':
+      return [cfg.video.videoFrames, 3, cfg.video.videoSize, cfg.video.videoSize];
+  }
+}
+
+/** Declares the inputs of `signature` on `g` and returns them as ModelInputs. */
+export function declareModelInputs(g: Graph, cfg: ModelConfig, signature: readonly Modality[]): ModelInputs {
+  const inputs: ModelInputs = {};
+  for (const m of signature) {
+    if (m === 'text') {
+      inputs.text = { ids: g.input('text_ids', 'int64', ['batch', 'text_len']), mask: g.input('text_mask', 'bool', ['batch', 'text_len']) };
+    } else {
+      inputs[m] = g.input(m, 'float32', ['batch', ...mediaShape(cfg, m)]);
+    }
+  }
+  return inputs;
+}

@@ -1,0 +1,146 @@
+/**
+ * The native multimodal MoE model: modality encoders → dynamic modality
+ * router → fusion stack with sparse MoE layers → projection heads (shared
+ * embedding space) and a causal text decoder over the fused tokens.
+ *
+ * A graph is traced for one modality signature (the set of modalities
+ * present): encoders of absent modalities are not built, so they have gate
+ * weight 0, contribute no tokens, and their parameters are untouched by a
+ * training step on this graph.
+ */
+import type { Graph } from '../graph/graph.js';
+import * as op from '../graph/ops/index.js';
+import type { Value } from '../graph/value.js';
+import type { MoeOutput } from '../moe/moe-layer.js';
+import type { ModelConfig } from './config.js';
+import { AudioEncoder, ImageEncoder, TextEncoder, VideoEncoder, type EncoderOutput } from './encoders/index.js';
+import { FusionStack } from './fusion.js';
+import { modalitySignature, type Modality } from './modalities.js';
+import { ModalityRouter, type ModalityGateStrategy } from './modality-router.js';
+import { ProjectionHead } from './projection-head.js';
+import { TextDecoder } from './text-decoder.js';
+
+/** The inputs of one batch; each present modality's tensors. */
+export interface ModelInputs {
+  /** Token ids int64 [B, T] and bool mask [B, T] (true = real token). */
+  text?: { ids: Value; mask: Value };
+  /** RGB in [0, 1], float32 [B, 3, H, W]. */
+  image?: Value;
+  /** Mono waveform float32 [B, L] at the config's sample rate. */
+  audio?: Value;
+  /** Frames float32 [B, F, 3, H, W]. */
+  video?: Value;
+}
+
+export interface ForwardOptions {
+  /** Training mode (router jitter, training capacity factor). */
+  training: boolean;
+  /** Modality gate strategy (default 'learned'). */
+  gateStrategy?: ModalityGateStrategy;
+  /** Skip the fusion stack (contrastive stage: only encoders and heads). Default false. */
+  encodersOnly?: boolean;
+}
+
+export interface ModelOutputs {
+  /** Present modalities in canonical order. */
+  signature: Modality[];
+  encoders: Partial<Record<Modality, EncoderOutput>>;
+  /** Unit-norm embeddings [B, embedDim] per present modality (two-tower retrieval, InfoNCE). */
+  embeddings: Partial<Record<Modality, Value>>;
+  /** Modality gate weights [B, 4] in MODALITIES order, 0 for absent modalities. */
+  gateWeights?: Value;
+  /** Fused tokens [B, T, D] and their mask [B, T]. */
+  fused?: { tokens: Value; mask: Value; modalityIds: Value };
+  /** MoE layers' outputs in depth order. */
+  moe: MoeOutput[];
+  /** Σ over MoE layers of load-balancing + z-loss [] (0 without MoE layers). */
+  auxLoss: Value;
+}
+
+export class MultimodalModel {
+  readonly text?: TextEncoder;
+  readonly image?: ImageEncoder;
+  readonly audio?: AudioEncoder;
+  readonly video?: VideoEncoder;
+  readonly heads: Partial<Record<Modality, ProjectionHead>> = {};
+  /** Router, fusion and decoder are built on first use, so a graph that does not use them has none of their parameters. */
+  private routerModule?: ModalityRouter;
+  private fusionModule?: FusionStack;
+  private decoderModule?: TextDecoder;
+
+  /** Creates the modules for the modalities in `present` (parameters named from the graph's root). */
+  constructor(
+    readonly g: Graph,
+    readonly cfg: ModelConfig,
+    present: Iterable<Modality>,
+  ) {
+    const sig = modalitySignature(present);
+    if (sig.length === 0) throw new Error('a model graph needs at least one modality');
+    g.withScope('encoders', () => {
+      if (sig.includes('text')) (this as { text?: TextEncoder }).text = new TextEncoder(g, 'text', cfg.text);
+      if (sig.includes('image')) (this as { image?: ImageEncoder }).image = new ImageEncoder(g, 'image', cfg.image);
+      if (sig.includes('audio')) (this as { audio?: AudioEncoder }).audio = new AudioEncoder(g, 'audio', cfg.audio);
+      if (sig.includes('video')) (this as { video?: VideoEncoder }).video = new VideoEncoder(g, 'video', cfg.video);
+    });
+    g.withScope('heads', () => {
+      for (const m of sig) this.heads[m] = new ProjectionHead(g, m, cfg.core.dim, cfg.core.embedDim);
+    });
+  }
+
+  /** The dynamic modality router (parameters `modality_router.*`). */
+  get router(): ModalityRouter {
+    this.routerModule ??= new ModalityRouter(this.g, 'modality_router', this.cfg.core.dim);
+    return this.routerModule;
+  }
+
+  /** The fusion stack (parameters `fusion.*`). */
+  get fusion(): FusionStack {
+    this.fusionModule ??= new FusionStack(this.g, 'fusion', this.cfg);
+    return this.fusionModule;
+  }
+
+  /** The causal text decoder (parameters `decoder.*`), created on first use. */
+  get decoder(): TextDecoder {
+    this.decoderModule ??= new TextDecoder(this.g, 'decoder', {
+      vocabSize: this.cfg.core.vocabSize,
+      dim: this.cfg.core.dim,
+      heads: this.cfg.core.heads,
+      mlpRatio: this.cfg.core.mlpRatio,
+      layers: this.cfg.decoder.layers,
+      maxLen: this.cfg.decoder.maxLen,
+    });
+    return this.decoderModule;
+  }
+
+  forward(inputs: ModelInputs, o: ForwardOptions): ModelOutputs {
+    const present = modalitySignature((Object.keys(inputs) as Modality[]).filter((m) => inputs[m]));
+    for (const m of present) if (!this[m]) throw new Error(`the model graph was built without a ${m} encoder`);
+    const encoders: Partial<Record<Modality, EncoderOutput>> = {};
+    if (inputs.text) encoders.text = this.text!.apply(inputs.text.ids, inputs.text.mask);
+    if (inputs.image) encoders.image = this.image!.apply(inputs.image);
+    if (inputs.audio) encoders.audio = this.audio!.apply(inputs.audio);
+    if (inputs.video) encoders.video = this.video!.apply(inputs.video);
+    const embeddings: Partial<Record<Modality, Value>> = {};
+    this.g.withScope('heads', () => {
+      for (const m of present) embeddings[m] = this.heads[m]!.apply(encoders[m]!.pooled); // [B, E]
+    });
+    const zero = this.g.scalar(0);
+    if (o.encodersOnly) return { signature: present, encoders, embeddings, moe: [], auxLoss: zero };
+
+    const gate = this.router.apply(encoders, o.gateStrategy ?? 'learned');
+    const fused = this.fusion.apply(
+      present.map((m) => ({ modality: m, tokens: gate.scaled[m]!, mask: encoders[m]!.mask })),
+      { training: o.training },
+    );
+    const auxLoss = fused.moe.reduce<Value>((s, m) => op.add(s, op.add(m.loadBalanceLoss, m.zLoss)), zero); // []
+    return {
+      signature: present,
+      encoders,
+      embeddings,
+      gateWeights: gate.weights,
+      fused: { tokens: fused.tokens, mask: fused.mask, modalityIds: fused.modalityIds },
+      moe: fused.moe,
+      auxLoss,
+    };
+  }
+}
