@@ -1,7 +1,9 @@
 /**
- * Optimizer updates emitted as graph ops, one parameter at a time. Each
- * optimizer names its per-parameter state slots; the training graph feeds
- * them in and takes the updated ones out.
+ * Optimizers, split in two halves: per-parameter scalars (learning rate,
+ * bias corrections) computed on the host in float64 for each step, and the
+ * elementwise update emitted as graph ops. Each parameter keeps its own step
+ * count, so a parameter that skips steps (an idle expert, an encoder absent
+ * from a batch) gets the bias correction of the steps it actually took.
  */
 import * as op from '../graph/ops/index.js';
 import type { Value } from '../graph/value.js';
@@ -30,14 +32,6 @@ export interface SgdConfig {
 
 export type OptimizerConfig = AdamWConfig | SgdConfig;
 
-/** Scalars shared by every parameter's update in one step. */
-export interface StepScalars {
-  /** Learning rate for this step. */
-  lr: Value;
-  /** 1-based step count t (float), for bias correction. */
-  step: Value;
-}
-
 export interface ParamUpdate {
   param: Value;
   /** State slot name → new value. */
@@ -50,39 +44,34 @@ export function optimizerSlots(cfg: OptimizerConfig): string[] {
   return (cfg.momentum ?? 0) > 0 ? ['momentum'] : [];
 }
 
-/** Per-step scalars computed once per graph (bias corrections), then shared. */
-export function prepareScalars(cfg: OptimizerConfig, s: StepScalars): Record<string, Value> {
-  const g = s.lr.graph;
-  if (cfg.kind === 'sgd') return { lr: s.lr, decay: g.scalar(cfg.weightDecay ?? 0) };
-  const b1 = cfg.beta1 ?? 0.9;
-  const b2 = cfg.beta2 ?? 0.999;
-  // In float64: 1 − β2^t in float32 loses ~1e-5 relative precision to cancellation.
-  const t = op.cast(s.step, 'float64');
-  const lr = op.cast(s.lr, 'float64');
-  const bc1 = op.sub(1, op.pow(g.scalar(b1, 'float64'), t)); // 1 − β1^t
-  const bc2 = op.sub(1, op.pow(g.scalar(b2, 'float64'), t)); // 1 − β2^t
-  return {
-    stepSize: op.cast(op.div(lr, bc1), 'float32'), // lr / (1 − β1^t)
-    invSqrtBc2: op.cast(op.reciprocal(op.sqrt(bc2)), 'float32'), // 1 / √(1 − β2^t)
-    decayFactor: op.cast(op.sub(1, op.mul(lr, cfg.weightDecay ?? 0.01)), 'float32'), // 1 − lr·λ
-  };
+/** Names of the per-parameter scalars the update reads, in the order `stepScalars` returns them. */
+export function scalarNames(cfg: OptimizerConfig): string[] {
+  return cfg.kind === 'adamw' ? ['stepSize', 'invSqrtBc2', 'decayFactor'] : ['lr', 'decay'];
+}
+
+/** The per-parameter scalars for a parameter's `t`-th step (1-based) at learning rate `lr`, in float64. */
+export function stepScalars(cfg: OptimizerConfig, lr: number, t: number): number[] {
+  if (cfg.kind === 'sgd') return [lr, cfg.weightDecay ?? 0];
+  const bc1 = -Math.expm1(t * Math.log(cfg.beta1 ?? 0.9)); // 1 − β1^t without cancellation
+  const bc2 = -Math.expm1(t * Math.log(cfg.beta2 ?? 0.999)); // 1 − β2^t
+  return [lr / bc1, 1 / Math.sqrt(bc2), 1 - lr * (cfg.weightDecay ?? 0.01)];
 }
 
 /** The updated parameter and state for one parameter with gradient `grad` (a scalar 0 for unused parameters). */
-export function updateParam(cfg: OptimizerConfig, scalars: Record<string, Value>, p: Value, grad: Value, state: Record<string, Value>): ParamUpdate {
+export function updateParam(cfg: OptimizerConfig, s: Record<string, Value>, p: Value, grad: Value, state: Record<string, Value>): ParamUpdate {
   if (cfg.kind === 'adamw') {
     const b1 = cfg.beta1 ?? 0.9;
     const b2 = cfg.beta2 ?? 0.999;
     const m = op.add(op.mul(state.m!, b1), op.mul(grad, 1 - b1)); // [P] β1·m + (1−β1)·g
     const v = op.add(op.mul(state.v!, b2), op.mul(op.mul(grad, grad), 1 - b2)); // [P] β2·v + (1−β2)·g²
-    const denom = op.add(op.mul(op.sqrt(v), scalars.invSqrtBc2!), cfg.eps ?? 1e-8); // [P] √v̂ + ε
-    const decayed = (cfg.weightDecay ?? 0.01) === 0 ? p : op.mul(p, scalars.decayFactor!); // [P] p·(1 − lr·λ)
-    const param = op.sub(decayed, op.mul(op.div(m, denom), scalars.stepSize!)); // [P] − lr·m̂/(√v̂ + ε)
+    const denom = op.add(op.mul(op.sqrt(v), s.invSqrtBc2!), cfg.eps ?? 1e-8); // [P] √v̂ + ε
+    const decayed = (cfg.weightDecay ?? 0.01) === 0 ? p : op.mul(p, s.decayFactor!); // [P] p·(1 − lr·λ)
+    const param = op.sub(decayed, op.mul(op.div(m, denom), s.stepSize!)); // [P] − lr·m̂/(√v̂ + ε)
     return { param, state: { m, v } };
   }
   const mu = cfg.momentum ?? 0;
-  const g = (cfg.weightDecay ?? 0) > 0 ? op.add(grad, op.mul(p, scalars.decay!)) : grad; // [P] g + λ·p
-  if (mu === 0) return { param: op.sub(p, op.mul(g, scalars.lr!)), state: {} };
+  const g = (cfg.weightDecay ?? 0) > 0 ? op.add(grad, op.mul(p, s.decay!)) : grad; // [P] g + λ·p
+  if (mu === 0) return { param: op.sub(p, op.mul(g, s.lr!)), state: {} };
   const buf = op.add(op.mul(state.momentum!, mu), g); // [P] μ·b + g
-  return { param: op.sub(p, op.mul(buf, scalars.lr!)), state: { momentum: buf } };
+  return { param: op.sub(p, op.mul(buf, s.lr!)), state: { momentum: buf } };
 }

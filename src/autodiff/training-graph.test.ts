@@ -150,6 +150,9 @@ describe('training graph', () => {
       expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
     }
     expect(after.get('b')!.data).not.toEqual(before.get('b')!.data);
+    // The skipped step does not count for the masked parameter's bias correction.
+    expect(session.store.steps('w')).toBe(1);
+    expect(session.store.steps('b')).toBe(2);
     await session.release();
   });
 

@@ -1,8 +1,9 @@
 /**
  * A training graph: forward + backward + optimizer update in one ONNX graph.
  * Parameters and optimizer state go in; the loss, the updated parameters and
- * the updated state come out. The learning rate and step count are scalar
- * inputs, so schedules live in TypeScript.
+ * the updated state come out. Per-parameter optimizer scalars (learning
+ * rate, bias corrections) are one [P, S] input computed on the host each
+ * step, so schedules and per-parameter step counts live in TypeScript.
  */
 import { emitModel } from '../graph/emit-onnx.js';
 import type { Graph } from '../graph/graph.js';
@@ -10,7 +11,7 @@ import * as op from '../graph/ops/index.js';
 import { formatShape } from '../graph/shape.js';
 import type { Value } from '../graph/value.js';
 import { gradients } from './gradients.js';
-import { optimizerSlots, prepareScalars, updateParam, type OptimizerConfig } from './optimizers.js';
+import { optimizerSlots, scalarNames, updateParam, type OptimizerConfig } from './optimizers.js';
 
 export interface TrainingGraphOptions {
   optimizer: OptimizerConfig;
@@ -49,9 +50,11 @@ export interface TrainingGraphSignature {
   loss: string;
   gradNorm: string;
   metrics: Record<string, string>;
-  /** Scalar inputs. */
-  lr: string;
-  step: string;
+  /** Input of per-parameter optimizer scalars, float32 [trainable.length, scalarNames.length], rows in `trainable` order. */
+  scalars: string;
+  scalarNames: string[];
+  /** For masked parameters: output name of a bool [] that is true when the step updated the parameter. */
+  updateFlags: Record<string, string>;
 }
 
 export interface TrainingGraph {
@@ -70,8 +73,8 @@ export function buildTrainingGraph(g: Graph, loss: Value, o: TrainingGraphOption
   const frozen = paths.filter((p) => isFrozen(p));
   const params = trainable.map((p) => g.params.get(p)!.value);
 
-  const lr = g.input('lr', 'float32', []);
-  const step = g.input('step', 'float32', []);
+  const names = scalarNames(o.optimizer);
+  const scalars = g.input('optim.scalars', 'float32', [trainable.length, names.length]);
   const grads = g.withScope('backward', () => gradients(loss, params));
 
   const { grads: clipped, norm } = g.withScope('clip', () => clipByGlobalNorm(grads, o.clipGradNorm));
@@ -88,21 +91,31 @@ export function buildTrainingGraph(g: Graph, loss: Value, o: TrainingGraphOption
     loss: loss.name,
     gradNorm: norm.name,
     metrics: {},
-    lr: lr.name,
-    step: step.name,
+    scalars: scalars.name,
+    scalarNames: names,
+    updateFlags: {},
   };
   const outputs: { name: string; value: Value }[] = [
     { name: loss.name, value: loss },
     { name: norm.name, value: norm },
   ];
   g.withScope('optimizer', () => {
-    const scalars = prepareScalars(o.optimizer, { lr, step });
     trainable.forEach((path, i) => {
       const p = params[i]!;
       const state = Object.fromEntries(slots.map((s) => [s, g.input(`optim.${s}:${path}`, p.dtype, p.shape)]));
       const grad = clipped[i] ?? g.scalar(0, p.dtype); // an unused parameter gets a zero gradient
-      const upd = g.withScope(path, () => updateParam(o.optimizer, scalars, p, grad, state));
+      const upd = g.withScope(path, () => {
+        const row = op.gather(scalars, g.scalar(i, 'int64')); // [S]
+        const s = Object.fromEntries(names.map((n, j) => [n, op.gather(row, g.scalar(j, 'int64'))])); // [] each
+        return updateParam(o.optimizer, s, p, grad, state);
+      });
       const mask = o.updateMasks?.get(path);
+      if (mask) {
+        // [] true when any element was updated (counts the step for this parameter's bias correction)
+        const flag = mask.rank === 0 ? op.identity(mask) : op.cast(op.reduceMax(op.cast(mask, 'int32')), 'bool');
+        sig.updateFlags[path] = flag.name;
+        outputs.push({ name: flag.name, value: flag });
+      }
       const keep = (next: Value, prev: Value) => (mask ? op.where(mask, next, prev) : next); // masked: bit-identical
       const newParam = keep(upd.param, p);
       sig.paramOutput[path] = newParam.name;

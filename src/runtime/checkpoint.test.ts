@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildTrainingGraph } from '../autodiff/training-graph.js';
 import { Graph } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { checkpointOf, loadCheckpoint, saveCheckpoint, storeOf } from './checkpoint.js';
 import { initParams } from './init-params.js';
 import { TrainingSession } from './training-session.js';
 
@@ -33,13 +33,13 @@ describe('checkpoints', () => {
     const first = await TrainingSession.create(tg, init);
     for (let i = 0; i < 3; i++) await first.step(batch, 0.05);
     const path = join(dir, 'a.safetensors');
-    await saveCheckpoint(path, { params: first.params(), optimizerState: first.optimizerState(), stepCount: first.stepCount, extra: { note: 'hi' } });
+    await saveCheckpoint(path, checkpointOf(first.store, { note: 'hi' }));
     const ck = await loadCheckpoint(path);
-    expect(ck.stepCount).toBe(3);
+    expect(ck.steps).toEqual(new Map([['layer.w', 3], ['layer.b', 3]]));
     expect(ck.extra).toEqual({ note: 'hi' });
     expect([...ck.params.keys()].sort()).toEqual(['layer.b', 'layer.w']);
     expect([...ck.optimizerState.keys()].sort()).toEqual(['m:layer.b', 'm:layer.w', 'v:layer.b', 'v:layer.w']);
-    const resumed = await TrainingSession.create(tg, ck.params, { state: ck.optimizerState, stepCount: ck.stepCount });
+    const resumed = await TrainingSession.create(tg, storeOf(ck));
     const after = [(await resumed.step(batch, 0.05)).loss, (await resumed.step(batch, 0.05)).loss];
     expect(after).toEqual(losses.slice(3));
     expect(resumed.params().get('layer.w')!.data).toEqual(straight.params().get('layer.w')!.data);

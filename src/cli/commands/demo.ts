@@ -45,7 +45,7 @@ Example:
     bar.finish();
     const seconds = (performance.now() - t0) / 1000;
     mkdirSync(out, { recursive: true });
-    await saveCheckpoint(join(out, 'checkpoint.safetensors'), { params: r.params, optimizerState: new Map(), stepCount: steps, extra: { steps, hidden, lr, seed } });
+    await saveCheckpoint(join(out, 'checkpoint.safetensors'), { params: r.params, optimizerState: new Map(), steps: new Map([...r.params.keys()].map((k) => [k, steps])), extra: { steps, hidden, lr, seed } });
     await exportOnnx(join(out, 'model.onnx'), r.graph, r.params, { outputs: [{ name: 'logits', value: r.logits }] });
     console.log(`two-spirals: training accuracy ${(r.accuracy * 100).toFixed(1)}%, loss ${r.loss.toFixed(4)}, ${steps} steps in ${seconds.toFixed(2)} s`);
     console.log(`wrote ${join(out, 'checkpoint.safetensors')} and ${join(out, 'model.onnx')}`);
