@@ -47,9 +47,10 @@ export function gradients(loss: Value, wrt: readonly Value[], o: GradientOptions
     const node = relevant[i]!;
     const outGrads = node.outputs.map(total);
     if (outGrads.every((x) => x === null)) continue;
+    const schema = getOpSchema(node.opType);
+    if (schema.differentiableInputs !== 'all' && schema.differentiableInputs.length === 0) continue; // e.g. random noise, shapes
     const rule = getVjp(node.opType);
     if (!rule) throw new Error(`no VJP rule for ${node.opType} (node ${node.name})`);
-    const schema = getOpSchema(node.opType);
     const inGrads = g.withScope(`grad/${node.scope}`, () =>
       rule({ node, inputs: node.inputs, outputs: node.outputs, outGrads, attrs: node.attrs }),
     );

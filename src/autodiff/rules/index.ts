@@ -5,4 +5,3 @@ import './reduce.js';
 import './shape-ops.js';
 import './indexing.js';
 import './quantize.js';
-import './random.js';
