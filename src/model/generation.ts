@@ -11,6 +11,7 @@ import { Graph } from '../graph/graph.js';
 import type { HostTensor } from '../graph/host-tensor.js';
 import * as op from '../graph/ops/index.js';
 import { Random } from '../graph/random.js';
+import { paramsFor } from '../runtime/export-onnx.js';
 import { Session, toOrtTensor, type SessionOptions } from '../runtime/session.js';
 import { sampleToken, type SamplingOptions } from './sampling.js';
 import { TextDecoder, type TextDecoderConfig } from './text-decoder.js';
@@ -67,8 +68,11 @@ export class Generator {
   /** Compiles both graphs with the decoder's parameters baked in. */
   static async create(cfg: TextDecoderConfig, params: ReadonlyMap<string, HostTensor>, o: SessionOptions & { scope?: string } = {}): Promise<Generator> {
     const { memory, step } = buildDecoderGraphs(cfg, o.scope);
-    const pick = (g: Graph) => new Map([...g.params.keys()].map((k) => [k, params.get(k) ?? missing(k)]));
-    return new Generator(cfg, await Session.create(emitModel(memory, { paramValues: pick(memory) }), o), await Session.create(emitModel(step, { paramValues: pick(step) }), o));
+    return new Generator(
+      cfg,
+      await Session.create(emitModel(memory, { paramValues: paramsFor(memory, params) }), o),
+      await Session.create(emitModel(step, { paramValues: paramsFor(step, params) }), o),
+    );
   }
 
   /**
@@ -122,8 +126,4 @@ export class Generator {
     await this.memorySession.release();
     await this.stepSession.release();
   }
-}
-
-function missing(path: string): never {
-  throw new Error(`no value for decoder parameter ${path}`);
 }

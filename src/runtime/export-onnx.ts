@@ -26,3 +26,14 @@ export function exportOnnxBytes(g: Graph, params: ReadonlyMap<string, HostTensor
 export async function exportOnnx(path: string, g: Graph, params: ReadonlyMap<string, HostTensor>, o: ExportOptions = {}): Promise<void> {
   await writeFileAtomic(path, exportOnnxBytes(g, params, o));
 }
+
+/** The values of `g`'s parameters taken from `params`, with an error naming the first missing one. */
+export function paramsFor(g: Graph, params: ReadonlyMap<string, HostTensor>): Map<string, HostTensor> {
+  const out = new Map<string, HostTensor>();
+  for (const path of g.params.keys()) {
+    const v = params.get(path);
+    if (!v) throw new Error(`graph ${g.name} needs parameter ${path}, which the given weights lack`);
+    out.set(path, v);
+  }
+  return out;
+}

@@ -1,0 +1,82 @@
+/**
+ * The inference graphs of a model and their export. For each modality
+ * signature an `encode` graph maps the inputs to the per-modality embeddings,
+ * the modality gate weights, the fused tokens (the decoder's memory) and the
+ * routing statistics; the decoder runs from its own memory and step graphs
+ * (see generation.ts). Every file carries its weights, so any ONNX Runtime
+ * can run it.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Graph } from '../graph/graph.js';
+import type { HostTensor } from '../graph/host-tensor.js';
+import { writeFileAtomic } from '../runtime/atomic-write.js';
+import { exportOnnxBytes, paramsFor } from '../runtime/export-onnx.js';
+import type { ModelConfig } from './config.js';
+import { buildDecoderGraphs } from './generation.js';
+import type { Modality } from './modalities.js';
+import { declareModelInputs } from './model-inputs.js';
+import type { ModalityGateStrategy } from './modality-router.js';
+import { MultimodalModel } from './multimodal-model.js';
+
+export interface EncodeGraphOptions {
+  /** Modality gate strategy baked into the graph (default 'learned'). */
+  gateStrategy?: ModalityGateStrategy;
+}
+
+/**
+ * Outputs: `embedding.<m>` [B, E] for each present m; `gate_weights` [B, 4];
+ * `fused` [B, T, D]; `fused_mask` bool [B, T]; per MoE layer i
+ * `moe.<i>.tokens_per_expert` [E], `moe.<i>.dropped` [], `moe.<i>.tokens_per_modality_expert` [4, E].
+ */
+export function buildEncodeGraph(cfg: ModelConfig, signature: readonly Modality[], o: EncodeGraphOptions = {}): Graph {
+  const g = new Graph(`encode.${signature.join('+')}`);
+  const model = new MultimodalModel(g, cfg, signature);
+  const out = model.forward(declareModelInputs(g, cfg, signature), { training: false, gateStrategy: o.gateStrategy });
+  for (const m of out.signature) g.output(`embedding.${m}`, out.embeddings[m]!);
+  g.output('gate_weights', out.gateWeights!);
+  g.output('fused', out.fused!.tokens);
+  g.output('fused_mask', out.fused!.mask);
+  out.moe.forEach((m, i) => {
+    g.output(`moe.${i}.tokens_per_expert`, m.stats.tokensPerExpert);
+    g.output(`moe.${i}.dropped`, m.stats.droppedTokens);
+    if (m.stats.tokensPerModalityExpert) g.output(`moe.${i}.tokens_per_modality_expert`, m.stats.tokensPerModalityExpert);
+  });
+  return g;
+}
+
+/** The decoder settings of a model config (the decoder reads the fused tokens of width dim). */
+export function decoderConfigOf(cfg: ModelConfig) {
+  return {
+    vocabSize: cfg.core.vocabSize,
+    dim: cfg.core.dim,
+    heads: cfg.core.heads,
+    mlpRatio: cfg.core.mlpRatio,
+    layers: cfg.decoder.layers,
+    maxLen: cfg.decoder.maxLen,
+  };
+}
+
+/**
+ * Writes `encode.<signature>.onnx` for each signature, `decoder-memory.onnx`
+ * and `decoder-step.onnx` into `dir`; returns the file names.
+ */
+export async function exportInferenceModel(
+  dir: string,
+  cfg: ModelConfig,
+  params: ReadonlyMap<string, HostTensor>,
+  signatures: readonly (readonly Modality[])[],
+  o: EncodeGraphOptions = {},
+): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  const write = async (name: string, g: Graph) => {
+    await writeFileAtomic(join(dir, name), exportOnnxBytes(g, paramsFor(g, params), { docString: JSON.stringify({ model: cfg.core.name, graph: g.name }) }));
+    files.push(name);
+  };
+  for (const sig of signatures) await write(`encode.${sig.join('+')}.onnx`, buildEncodeGraph(cfg, sig, o));
+  const { memory, step } = buildDecoderGraphs(decoderConfigOf(cfg));
+  await write('decoder-memory.onnx', memory);
+  await write('decoder-step.onnx', step);
+  return files;
+}
