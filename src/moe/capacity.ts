@@ -21,7 +21,7 @@ export function routedTokenCount(x: Value, valid: Value | null): Value {
 }
 
 export interface CapacityOptions {
-  /** Capacity factor; 0 (or less) = unlimited: every routed token fits (C = tokens). */
+  /** Capacity factor; 0 (or less) = unlimited: every routed token fits (C = tokens; token-choice layers use the dropless capacity instead). */
   factor: number;
   /** Assignments per token. */
   k: number;
@@ -61,6 +61,8 @@ export interface Positions {
   routedOneHot: Value;
   /** One-hot of each kept assignment's expert [A, E] int64 (zero rows for dropped or padding). */
   keptOneHot: Value;
+  /** The capacity C used [] int64 (the given one, or the busiest expert's load when dropless). */
+  capacity: Value;
 }
 
 /**
@@ -70,7 +72,7 @@ export interface Positions {
  * within one choice rank earlier tokens come first. `valid` [N] bool marks
  * real tokens; padding is not routed and takes no slot.
  */
-export function positionInExpert(experts: Value, valid: Value | null, capacity: Value, numExperts: number): Positions {
+export function positionInExpert(experts: Value, valid: Value | null, capacityOrDropless: Value | 'dropless', numExperts: number): Positions {
   const g = experts.graph;
   const k = experts.shape[1] as number;
   const expert = op.reshape(op.transpose(experts, [1, 0]), [-1]); // [A] k-major
@@ -81,10 +83,15 @@ export function positionInExpert(experts: Value, valid: Value | null, capacity: 
   const routedOneHot = op.mul(oneHot(expert, numExperts, g), op.unsqueeze(routed, [1])); // [A, E]
   const before = op.cumsum(routedOneHot, 0, { exclusive: true }); // [A, E] earlier assignments per expert
   const position = op.reduceSum(op.mul(before, routedOneHot), [1]); // [A]
+  // Dropless: every expert gets as many slots as the busiest one needs, so nothing is dropped and padding is minimal.
+  const capacity =
+    capacityOrDropless === 'dropless'
+      ? op.maximum(op.reduceMax(op.reduceSum(routedOneHot, [0])), g.scalar(1, 'int64')) // [] max_e load_e
+      : capacityOrDropless;
   const contested = op.where(op.equal(routed, 1), position, g.scalar(NEVER, 'int64')); // [A] padding never fits
   const keep = op.less(contested, capacity); // [A]
   const keptOneHot = op.mul(routedOneHot, op.unsqueeze(op.cast(keep, 'int64'), [1])); // [A, E]
-  return { expert, token, position, routed, keep, routedOneHot, keptOneHot };
+  return { expert, token, position, routed, keep, routedOneHot, keptOneHot, capacity };
 }
 
 /** One-hot rows [.., E] int64 of integer ids [..]. */

@@ -34,7 +34,11 @@ export interface MoeConfig {
    * most C = ceil(factor · tokens · k / E) tokens. 0 = unlimited (all fit).
    */
   capacityFactorTrain?: number;
-  /** Capacity factor in evaluation (default 2.0). 0 = unlimited (all fit). */
+  /**
+   * Capacity factor in evaluation (default 2.0). 0 = unlimited: token-choice
+   * layers then run dropless, each expert's buffer sized to the busiest
+   * expert's load (no token dropped, least padding; the usual inference setting).
+   */
   capacityFactorEval?: number;
   /** 'token-choice' (each token picks its top-k experts, default) or 'expert-choice' (each expert picks its top-C tokens, Zhou et al. 2022). */
   routing?: MoeRouting;

@@ -63,11 +63,11 @@ export class ExpertFfn {
     return EXPERT_PARAM_NAMES.map((p) => `${this.path}.${p}`);
   }
 
-  /** [C, D] → [C, D]. */
+  /** [..., C, D] → [..., C, D]. */
   apply(x: Value): Value {
     return this.g.withScope(this.name, () => {
-      const h = op.gelu(op.add(op.matmul(x, this.w1), this.b1)); // [C, H]
-      return op.add(op.matmul(h, this.w2), this.b2); // [C, D]
+      const h = op.gelu(op.add(op.matmul(x, this.w1), this.b1)); // [..., C, H]
+      return op.add(op.matmul(h, this.w2), this.b2); // [..., C, D]
     });
   }
 }
@@ -95,7 +95,8 @@ export class Experts {
     const E = this.cfg.numExperts;
     return this.g.withScope(this.name, () => {
       const slices = E === 1 ? [buffer] : op.split(buffer, Array<number>(E).fill(1), 0); // E × [1, C, D]
-      const outs = slices.map((s, e) => op.unsqueeze(this.experts[e]!.apply(op.squeeze(s, [0])), [0])); // E × [1, C, D]
+      // Kept 3-D ([1, C, D]) so ONNX Runtime fuses MatMul + bias + GELU as it does for dense FFNs.
+      const outs = slices.map((s, e) => this.experts[e]!.apply(s)); // E × [1, C, D]
       return op.concat(outs, 0); // [E, C, D]
     });
   }

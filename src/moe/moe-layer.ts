@@ -101,7 +101,8 @@ export class MoeLayer {
       const { logits, probs } = this.router.apply(xf, { training: o.training }); // [N, E], [N, E]
       const tokens = routedTokenCount(xf, valid); // [] real tokens
       const factor = o.training ? this.cfg.capacityFactorTrain : this.cfg.capacityFactorEval;
-      const capacity = expertCapacity(tokens, { factor, k, numExperts: E }); // [] C
+      const dropless = !(factor > 0) && this.cfg.routing === 'token-choice';
+      let capacity = expertCapacity(tokens, { factor, k, numExperts: E }); // [] C
       const capDim = freshDim(`${this.path}.capacity`);
       const meanProbs = tokenMean(probs, weights); // [E] P_i
       const zLoss = routerZLoss(logits, weights, this.cfg.zLossCoef); // []
@@ -117,7 +118,8 @@ export class MoeLayer {
         counts = expertChoiceStats(r, xf, valid, modality);
       } else {
         const { gates, experts } = topKRouting(probs, k, this.cfg.normalizeTopK); // [N, k], [N, k]
-        const p = positionInExpert(experts, valid, capacity, E); // per assignment [A], A = k·N
+        const p = positionInExpert(experts, valid, dropless ? 'dropless' : capacity, E); // per assignment [A], A = k·N
+        capacity = p.capacity; // [] C
         const d = dispatchTokens(xf, p, capacity, E, capDim); // buffer [E, C, D]
         const out = this.experts.apply(d.buffer); // [E, C, D]
         const gateA = op.where(p.keep, op.reshape(op.transpose(gates, [1, 0]), [-1]), 0); // [A] 0 when dropped

@@ -1,0 +1,83 @@
+/**
+ * `npm run bench -- moe`: inference latency of the mm-small fusion stack with
+ * its MoE layers (E = 8, k = 2, dropless evaluation) against the same stack
+ * with each MoE layer replaced by a dense FFN of (a) the same total
+ * parameter count (hidden E·H) and (b) the same active parameter count
+ * (hidden k·H), on the same batch, in one process.
+ */
+import { emitModel } from '../src/graph/emit-onnx.js';
+import { Graph } from '../src/graph/graph.js';
+import type { HostTensor } from '../src/graph/host-tensor.js';
+import * as op from '../src/graph/ops/index.js';
+import { Random } from '../src/graph/random.js';
+import type { Value } from '../src/graph/value.js';
+import { loadModelConfig } from '../src/model/config.js';
+import { MoeLayer } from '../src/moe/moe-layer.js';
+import { Mlp } from '../src/nn/mlp.js';
+import { TransformerBlock } from '../src/nn/transformer-block.js';
+import { initParams } from '../src/runtime/init-params.js';
+import { Session } from '../src/runtime/session.js';
+import { median } from './stats.js';
+
+export type Variant = 'moe' | 'dense-total' | 'dense-active';
+
+export function buildStack(variant: Variant): { g: Graph; params: number } {
+  const cfg = loadModelConfig('mm-small');
+  const { dim, heads, mlpRatio } = cfg.core;
+  const { layers, moeEvery, moe } = cfg.fusion;
+  const g = new Graph(`fusion-${variant}`);
+  let h: Value = g.input('tokens', 'float32', ['batch', 'seq', dim]);
+  g.withScope('fusion', () => {
+    for (let i = 0; i < layers; i++) {
+      const sparse = moeEvery > 0 && (i + 1) % moeEvery === 0;
+      const block = new TransformerBlock(g, String(i), { dim, heads, mlpRatio, noMlp: sparse });
+      h = block.apply(h); // [B, T, D]
+      if (!sparse) continue;
+      const x = block.ln2.apply(h); // [B, T, D]
+      if (variant === 'moe') {
+        h = op.add(h, new MoeLayer(g, `moe${i}`, moe).apply(x, { training: false }).y); // [B, T, D]
+      } else {
+        const hidden = variant === 'dense-total' ? moe.numExperts * moe.hidden : moe.topK * moe.hidden;
+        h = op.add(h, new Mlp(g, `ffn${i}`, { inFeatures: dim, hiddenFeatures: hidden }).apply(x)); // [B, T, D]
+      }
+    }
+  });
+  g.output('y', h);
+  let params = 0;
+  for (const p of g.params.values()) params += (p.value.shape as number[]).reduce((a, b) => a * b, 1);
+  return { g, params };
+}
+
+export async function runMoeBench(o: { batch?: number; seq?: number; rounds?: number } = {}): Promise<Record<string, number>> {
+  const batch = o.batch ?? 8;
+  const seq = o.seq ?? 128;
+  const rounds = o.rounds ?? 20;
+  const rng = new Random(0);
+  const dim = loadModelConfig('mm-small').core.dim;
+  const tokens: HostTensor = { dtype: 'float32', shape: [batch, seq, dim], data: Float32Array.from({ length: batch * seq * dim }, () => rng.normal()) };
+  const variants: Variant[] = ['moe', 'dense-total', 'dense-active'];
+  const sessions = new Map<Variant, Session>();
+  const counts = new Map<Variant, number>();
+  for (const v of variants) {
+    const { g, params } = buildStack(v);
+    sessions.set(v, await Session.create(emitModel(g, { paramValues: initParams(g, 1) })));
+    counts.set(v, params);
+  }
+  const times = new Map<Variant, number[]>(variants.map((v) => [v, []]));
+  for (let r = 0; r < rounds + 3; r++) {
+    for (const v of variants) {
+      const t0 = performance.now();
+      await sessions.get(v)!.run({ tokens });
+      if (r >= 3) times.get(v)!.push(performance.now() - t0); // 3 warm-up rounds
+    }
+  }
+  const ms = Object.fromEntries(variants.map((v) => [v, median(times.get(v)!)])) as Record<Variant, number>;
+  console.log(`batch ${batch} × ${seq} tokens through the mm-small fusion stack (${loadModelConfig('mm-small').fusion.layers} blocks, MoE every ${loadModelConfig('mm-small').fusion.moeEvery})`);
+  for (const v of variants) console.log(`  ${v.padEnd(13)} ${(counts.get(v)! / 1e6).toFixed(2)} M params   median ${ms[v].toFixed(2)} ms`);
+  const vsTotal = ms.moe / ms['dense-total'];
+  const vsActive = ms.moe / ms['dense-active'];
+  console.log(`MoE / dense with equal total params:  ${vsTotal.toFixed(2)}  (seed claims 0.7; target ≤ 0.6)`);
+  console.log(`MoE / dense with equal active params: ${vsActive.toFixed(2)}  (sparse-path overhead; target ≤ 1.3)`);
+  for (const s of sessions.values()) await s.release();
+  return { moeMs: ms.moe, denseTotalMs: ms['dense-total'], denseActiveMs: ms['dense-active'], vsTotal, vsActive };
+}

@@ -1,0 +1,24 @@
+/** `npm run bench -- <name>…`: runs the named benchmarks (all when none is named). */
+import { runEngineBench } from './engine.js';
+import { runMoeBench } from './moe.js';
+
+const BENCHES: Record<string, () => Promise<unknown>> = {
+  engine: () => runEngineBench(),
+  moe: () => runMoeBench(),
+};
+
+const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(`Usage: npm run bench -- [${Object.keys(BENCHES).join('|')}]…\n\nRuns the named benchmarks (all by default) and prints their numbers.`);
+  process.exit(0);
+}
+for (const n of names) {
+  if (!BENCHES[n]) {
+    console.error(`unknown benchmark '${n}'; available: ${Object.keys(BENCHES).join(', ')}`);
+    process.exit(2);
+  }
+}
+for (const n of names.length ? names : Object.keys(BENCHES)) {
+  console.log(`\n=== ${n} ===`);
+  await BENCHES[n]!();
+}
