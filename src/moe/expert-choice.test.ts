@@ -23,7 +23,7 @@ describe('expert-choice routing (Zhou et al. 2022)', () => {
     const C = Math.ceil((1.0 * N * 1) / E); // 3
     expect(moe.capacity).toBe(C);
     expect(moe.tokensPerExpert).toEqual([C, C, C]);
-    for (let i = 0; i < 2 * E; i++) expect(moe.raw[`lhs${i}`]!.shape[0]).toBe(C);
+    for (let i = 0; i < 2 * E; i++) expect(moe.raw[`lhs${i}`]!.shape.at(-2)).toBe(C);
 
     const ref = moeReference(rows(x.data, D), readMoeWeights(moe.params, 'moe', E), { hidden: H, k: 1, normalizeTopK: false, capacity: C, routing: 'expert-choice' });
     const y = Array.from(moe.y);

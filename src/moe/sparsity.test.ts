@@ -22,10 +22,10 @@ describe('the sparse path is sparse', () => {
     // From the traced graph: 2 MatMuls per expert, all on the capacity dim, none on the token dim.
     const expertMatMuls = g.nodes.filter((n) => n.opType === 'MatMul' && /^moe\.experts\.\d+$/.test(n.scope));
     expect(expertMatMuls).toHaveLength(2 * E);
-    const capDim = expertMatMuls[0]!.inputs[0]!.shape[0];
+    const capDim = expertMatMuls[0]!.inputs[0]!.shape.at(-2);
     expect(typeof capDim === 'string' && capDim.startsWith('moe.capacity')).toBe(true);
-    for (const n of expertMatMuls) expect(n.inputs[0]!.shape[0]).toBe(capDim);
-    const tokenWide = g.nodes.filter((n) => n.opType === 'MatMul' && n.scope.startsWith('moe') && n.inputs[0]!.shape[0] !== capDim);
+    for (const n of expertMatMuls) expect(n.inputs[0]!.shape.at(-2)).toBe(capDim);
+    const tokenWide = g.nodes.filter((n) => n.opType === 'MatMul' && n.scope.startsWith('moe') && n.inputs[0]!.shape.at(-2) !== capDim);
     expect(tokenWide.map((n) => n.scope)).toEqual(['moe.router']); // only the router sees every token
 
     // In ONNX Runtime: fetch every expert MatMul's left operand and count its rows.
@@ -43,9 +43,9 @@ describe('the sparse path is sparse', () => {
         const C = Math.ceil((1.25 * N * 1) / E);
         expect(Number(res.capacity!.data[0])).toBe(C);
         expect(C).toBeLessThan(N);
-        const rowsDone = fetch.map((f) => res[f.name]!.shape[0]!);
+        const rowsDone = fetch.map((f) => res[f.name]!.shape.at(-2)!);
         expect(rowsDone).toEqual(Array(2 * E).fill(C));
-        fetch.forEach((f, i) => expect(res[f.name]!.shape).toEqual([C, i % 2 === 0 ? D : H]));
+        fetch.forEach((f, i) => expect(res[f.name]!.shape).toEqual([1, C, i % 2 === 0 ? D : H])); // one expert's slice of the [E, C, D] buffer
         // Work: E experts × C rows ≈ factor·N·k rows per layer, against E·N for running every expert on every token.
         const expertRows = rowsDone.filter((_, i) => i % 2 === 0).reduce((a, b) => a + b, 0);
         expect(expertRows).toBe(E * C);
