@@ -167,6 +167,16 @@ describe('training graph', () => {
     await session.release();
   });
 
+  it("with unusedParams 'skip', a parameter the loss ignores is left out of the step entirely", async () => {
+    const tg = build({ optimizer: { kind: 'adamw', weightDecay: 0.5 }, unusedParams: 'skip' });
+    expect(tg.signature.trainable).toEqual(['w', 'b']);
+    const session = await TrainingSession.create(tg, initial());
+    await session.step(batch, 0.1);
+    expect(session.params().get('unused')!.data).toEqual(u0); // not decayed
+    expect(session.store.steps('unused')).toBe(0);
+    await session.release();
+  });
+
   it('rejects a non-scalar loss and a mask for an unknown parameter', () => {
     const g = new Graph('bad');
     const w = g.param('w', [2], { kind: 'zeros' });

@@ -27,6 +27,12 @@ export interface TrainingGraphOptions {
   updateMasks?: ReadonlyMap<string, Value>;
   /** Extra scalar or tensor outputs to fetch each step (metrics). */
   metrics?: Record<string, Value>;
+  /**
+   * Parameters the loss does not depend on: 'zero-gradient' (default) updates
+   * them with a zero gradient (AdamW still decays them); 'skip' leaves them out
+   * of the step like frozen ones, as PyTorch does for parameters whose grad is None.
+   */
+  unusedParams?: 'zero-gradient' | 'skip';
 }
 
 /** Where each piece lives in the emitted graph's inputs and outputs. */
@@ -69,13 +75,16 @@ export function buildTrainingGraph(g: Graph, loss: Value, o: TrainingGraphOption
   const isFrozen = typeof o.frozen === 'function' ? o.frozen : (p: string) => (o.frozen as readonly string[] | undefined)?.includes(p) ?? false;
   const paths = [...g.params.keys()];
   for (const p of o.updateMasks?.keys() ?? []) if (!g.params.has(p)) throw new Error(`update mask for unknown parameter ${p}`);
-  const trainable = paths.filter((p) => !isFrozen(p));
-  const frozen = paths.filter((p) => isFrozen(p));
+  const candidates = paths.filter((p) => !isFrozen(p));
+  const allGrads = g.withScope('backward', () => gradients(loss, candidates.map((p) => g.params.get(p)!.value)));
+  const skip = (i: number) => o.unusedParams === 'skip' && allGrads[i] === null;
+  const trainable = candidates.filter((_, i) => !skip(i));
+  const grads = allGrads.filter((_, i) => !skip(i));
+  const frozen = paths.filter((p) => !trainable.includes(p));
   const params = trainable.map((p) => g.params.get(p)!.value);
 
   const names = scalarNames(o.optimizer);
   const scalars = g.input('optim.scalars', 'float32', [trainable.length, names.length]);
-  const grads = g.withScope('backward', () => gradients(loss, params));
 
   const { grads: clipped, norm } = g.withScope('clip', () => clipByGlobalNorm(grads, o.clipGradNorm));
   const slots = optimizerSlots(o.optimizer);

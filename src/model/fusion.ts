@@ -36,6 +36,8 @@ export interface FusionOutput {
 
 export interface FusionOptions {
   training: boolean;
+  /** int64 [] seed of the MoE routers' training jitter (each layer offsets it by its depth). */
+  noiseSeed?: Value;
 }
 
 export class FusionStack {
@@ -89,7 +91,13 @@ export class FusionStack {
           const moe = this.moe[i];
           if (!moe) return;
           const out = g.withScope(String(i), () =>
-            moe.apply(block.ln2.apply(h), { training: o.training, modalityIds, numModalities: MODALITIES.length, tokenMask: mask }),
+            moe.apply(block.ln2.apply(h), {
+              training: o.training,
+              modalityIds,
+              numModalities: MODALITIES.length,
+              tokenMask: mask,
+              noiseSeed: o.noiseSeed ? op.add(o.noiseSeed, g.scalar(1000003 * (i + 1), 'int64')) : undefined,
+            }),
           );
           h = op.add(h, out.y); // [B, T, D] dropped tokens pass through the residual
           moeOutputs.push(out);

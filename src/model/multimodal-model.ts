@@ -39,6 +39,8 @@ export interface ForwardOptions {
   gateStrategy?: ModalityGateStrategy;
   /** Skip the fusion stack (contrastive stage: only encoders and heads). Default false. */
   encodersOnly?: boolean;
+  /** int64 [] seed of the MoE jitter noise in training (see nn/hash-noise.ts). */
+  noiseSeed?: Value;
 }
 
 export interface ModelOutputs {
@@ -130,7 +132,7 @@ export class MultimodalModel {
     const gate = this.router.apply(encoders, o.gateStrategy ?? 'learned');
     const fused = this.fusion.apply(
       present.map((m) => ({ modality: m, tokens: gate.scaled[m]!, mask: encoders[m]!.mask })),
-      { training: o.training },
+      { training: o.training, noiseSeed: o.noiseSeed },
     );
     const auxLoss = fused.moe.reduce<Value>((s, m) => op.add(s, op.add(m.loadBalanceLoss, m.zLoss)), zero); // []
     return {

@@ -29,6 +29,8 @@ export interface MoeApplyOptions {
   numModalities?: number;
   /** bool [B, T] (or [N]): false marks padding, which is not routed, not counted and gets y = 0. */
   tokenMask?: Value;
+  /** int64 [] seed of the training jitter noise (reproducible across resumes); without it RandomUniformLike is used. */
+  noiseSeed?: Value;
 }
 
 export interface MoeStats {
@@ -98,7 +100,7 @@ export class MoeLayer {
       const valid = o.tokenMask ? op.reshape(o.tokenMask, [-1]) : null; // [N] bool
       const modality = o.modalityIds ? { ids: op.reshape(o.modalityIds, [-1]), count: o.numModalities! } : null; // [N]
       const weights = valid ? op.cast(valid, x.dtype) : null; // [N] 1 = real token
-      const { logits, probs } = this.router.apply(xf, { training: o.training }); // [N, E], [N, E]
+      const { logits, probs } = this.router.apply(xf, { training: o.training, noiseSeed: o.noiseSeed }); // [N, E], [N, E]
       const tokens = routedTokenCount(xf, valid); // [] real tokens
       const factor = o.training ? this.cfg.capacityFactorTrain : this.cfg.capacityFactorEval;
       const dropless = !(factor > 0) && this.cfg.routing === 'token-choice';

@@ -6,6 +6,7 @@
  */
 import type { Graph } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
+import { hashUniform } from '../nn/hash-noise.js';
 import type { Value } from '../graph/value.js';
 import { validateConfig, type ConfigOf, type ConfigSchema } from '../nn/config.js';
 import { paramMaker, type ParamSource } from './config.js';
@@ -63,10 +64,12 @@ export class Router {
   }
 
   /** Logits and probabilities for tokens x [N, D]; jitter only when `training`. */
-  apply(x: Value, o: { training: boolean }): RouterOutput {
+  apply(x: Value, o: { training: boolean; noiseSeed?: Value }): RouterOutput {
     return this.g.withScope(this.name, () => {
       const eps = this.cfg.jitter;
-      const xr = o.training && eps > 0 ? op.mul(x, op.randomUniformLike(x, 1 - eps, 1 + eps)) : x; // [N, D]
+      // Reproducible jitter from a seed input when given (resumable training), else ONNX RandomUniformLike.
+      const noise = (lo: number, hi: number) => (o.noiseSeed ? hashUniform(x, o.noiseSeed, lo, hi) : op.randomUniformLike(x, lo, hi));
+      const xr = o.training && eps > 0 ? op.mul(x, noise(1 - eps, 1 + eps)) : x; // [N, D]
       const xw = op.matmul(xr, this.weight); // [N, E]
       const logits = this.bias ? op.add(xw, this.bias) : xw; // [N, E]
       return { logits, probs: op.softmax(logits, -1) }; // [N, E]
