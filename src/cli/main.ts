@@ -1,10 +1,12 @@
 /** `mixmodal <command> [options]`: dispatches to the subcommands in ./commands. */
 import type { Command } from './command.js';
 import { parseCommandArgs } from './command.js';
+import { dataCommand } from './commands/data.js';
 import { demoCommand } from './commands/demo.js';
 import { inspectCommand } from './commands/inspect.js';
+import { tokenizerCommand } from './commands/tokenizer.js';
 
-const COMMANDS: Command[] = [demoCommand, inspectCommand];
+const COMMANDS: Command[] = [demoCommand, dataCommand, inspectCommand, tokenizerCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
