@@ -10,6 +10,10 @@ import type { ModelConfig } from '../model/config.js';
 import { initParam } from '../runtime/init-params.js';
 import type { ParamStore } from '../runtime/param-store.js';
 import { TrainingSession } from '../runtime/training-session.js';
+import { Session } from '../runtime/session.js';
+import { emitModel } from '../graph/emit-onnx.js';
+import type { HostTensor } from '../graph/host-tensor.js';
+import type * as ort from 'onnxruntime-node';
 import { contrastiveObjective } from './objectives/contrastive.js';
 import { instructObjective } from './objectives/instruct.js';
 import { maskedModelingObjective, type MaskedModality } from './objectives/masked-modeling.js';
@@ -41,8 +45,15 @@ export function buildObjective(cfg: ModelConfig, key: TaskKey): Objective {
   }
 }
 
+/** A forward-only session of a task's objective, for validation losses. */
+interface EvalSession {
+  session: Session;
+  objective: Objective;
+}
+
 export class TaskSessions {
   private readonly sessions = new Map<string, Promise<TrainingSession>>();
+  private readonly evalSessions = new Map<string, Promise<EvalSession>>();
 
   constructor(
     readonly cfg: ModelConfig,
@@ -77,8 +88,37 @@ export class TaskSessions {
     return TrainingSession.create(tg, this.store, { threads: this.o.threads });
   }
 
+  /**
+   * The loss and metrics of a batch with the current parameters, without a
+   * step. The objective is the training one (MoE jitter from the batch's
+   * noise seed, training capacity factor), so validation and training losses compare.
+   */
+  async evaluate(key: TaskKey, feeds: Record<string, HostTensor>): Promise<Record<string, number>> {
+    const id = taskId(key);
+    let e = this.evalSessions.get(id);
+    if (!e) {
+      e = (async () => {
+        const objective = buildObjective(this.cfg, key);
+        const outputs = [{ name: 'loss', value: objective.loss }, ...Object.entries(objective.metrics).map(([name, value]) => ({ name, value }))];
+        return { objective, session: await Session.create(emitModel(objective.graph, { outputs }), { threads: this.o.threads }) };
+      })();
+      this.evalSessions.set(id, e);
+      e.catch(() => this.evalSessions.delete(id));
+    }
+    const { session, objective } = await e;
+    const all: Record<string, HostTensor | ort.Tensor> = { ...feeds };
+    for (const path of objective.graph.params.keys()) {
+      if (!this.store.has(path)) throw new Error(`cannot evaluate ${id}: parameter ${path} has not been trained yet`);
+      all[path] = this.store.param(path, this.store.shape(path)).front;
+    }
+    const out = await session.run(all);
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Number((v.data as Float32Array)[0])]));
+  }
+
   async release(): Promise<void> {
     for (const s of this.sessions.values()) await (await s).release();
+    for (const s of this.evalSessions.values()) await (await s).session.release();
     this.sessions.clear();
+    this.evalSessions.clear();
   }
 }

@@ -1,0 +1,70 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSynth } from '../data/synth/generate.js';
+import { readManifestTexts, trainBpe, type BpeTokenizer } from '../data/tokenizer/index.js';
+import { loadModelConfig } from '../model/config.js';
+import { loadDataset, type DatasetExample } from './dataset.js';
+import { METRICS_FILE, Trainer, type TrainerOptions } from './trainer.js';
+
+const cfg = loadModelConfig('mm-tiny');
+const root = mkdtempSync(join(tmpdir(), 'mixmodal-trainer-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let tok: BpeTokenizer;
+let data: { train: DatasetExample[]; val: DatasetExample[] };
+
+beforeAll(async () => {
+  const dir = join(root, 'synth');
+  await generateSynth(dir, { n: 24, seed: 3, imageSize: 32, videoSize: 32, videoFrames: 4, sampleRate: 8000, audioSeconds: 1, val: 0.2, test: 0.1 });
+  const manifest = join(dir, 'manifest.jsonl');
+  tok = await trainBpe(readManifestTexts(manifest, { split: 'train' }), { vocabSize: cfg.core.vocabSize });
+  const train = await loadDataset(manifest, cfg, tok, { split: 'train' });
+  const val = await loadDataset(manifest, cfg, tok, { split: 'val' });
+  data = { train: train.examples, val: val.examples };
+}, 120_000);
+
+const options: TrainerOptions = {
+  stages: [2, 3],
+  stageSettings: { 1: { steps: 0, lr: 0 }, 2: { steps: 3, lr: 3e-3 }, 3: { steps: 4, lr: 3e-3 } },
+  batch: 4,
+  seed: 11,
+  evalEvery: 0,
+  evalBatches: 1,
+};
+
+function trainLosses(dir: string): number[] {
+  return readFileSync(join(dir, METRICS_FILE), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { kind: string; loss: number })
+    .filter((r) => r.kind === 'train')
+    .map((r) => r.loss);
+}
+
+describe('Trainer', () => {
+  it('an interrupted run resumed from its checkpoint follows the uninterrupted loss curve (1e-5)', async () => {
+    const straight = join(root, 'straight');
+    const r = await new Trainer(cfg, tok, data, straight, options).run();
+    expect(r.status).toBe('finished');
+    const full = trainLosses(straight);
+    expect(full).toHaveLength(7);
+
+    const broken = join(root, 'broken');
+    const first = await new Trainer(cfg, tok, data, broken, { ...options, maxStepsThisRun: 4 }).run(); // stops inside stage 3
+    expect(first.status).toBe('interrupted');
+    const second = await new Trainer(cfg, tok, data, broken, { ...options, resume: true }).run();
+    expect(second.status).toBe('finished');
+    const resumed = trainLosses(broken);
+    expect(resumed).toHaveLength(7);
+    resumed.forEach((l, i) => expect(Math.abs(l - full[i]!)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(full[i]!))));
+    expect(new Set(full).size).toBeGreaterThan(1); // the curve moves
+  });
+
+  it('refuses --resume without a checkpoint and a tokenizer larger than the model vocabulary', async () => {
+    await expect(new Trainer(cfg, tok, data, join(root, 'none'), { ...options, resume: true }).run()).rejects.toThrow(/no checkpoint/);
+    const big = { ...tok, vocabSize: cfg.core.vocabSize + 1 } as BpeTokenizer;
+    expect(() => new Trainer(cfg, big, data, join(root, 'x'), options)).toThrow(/vocabSize/);
+  });
+});

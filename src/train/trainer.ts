@@ -1,0 +1,198 @@
+/**
+ * The training loop over the three stages. Each stage draws batches from its
+ * deterministic schedule, steps the batch's task session (all tasks share one
+ * ParamStore), logs metrics as JSON Lines, evaluates on the validation split,
+ * and writes checkpoints atomically. A checkpoint records where the run is
+ * (stage, step), so `resume` continues on exactly the batches, masks, noise
+ * and optimizer state an uninterrupted run would have used.
+ */
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BpeTokenizer } from '../data/tokenizer/tokenizer.js';
+import type { ModelConfig } from '../model/config.js';
+import { checkpointOf, loadCheckpoint, saveCheckpoint, storeOf } from '../runtime/checkpoint.js';
+import { ParamStore } from '../runtime/param-store.js';
+import { batchFeeds } from './batches.js';
+import type { DatasetExample } from './dataset.js';
+import { learningRate } from './lr-schedule.js';
+import { taskId, type Stage } from './objectives/objective.js';
+import { BatchSchedule } from './schedule.js';
+import { stageTasks } from './tasks.js';
+import { TaskSessions } from './task-sessions.js';
+
+export interface StageSettings {
+  /** Optimizer steps of the stage. */
+  steps: number;
+  /** Peak learning rate. */
+  lr: number;
+}
+
+export interface TrainerOptions {
+  /** Stages to run, in order (any of 1, 2, 3). */
+  stages: Stage[];
+  /** Steps and learning rate of each stage. */
+  stageSettings: Record<Stage, StageSettings>;
+  /** Examples per batch. */
+  batch: number;
+  /** Seed of initialisation, data order, masks and noise. */
+  seed: number;
+  /** Warm-up as a fraction of each stage's steps (default 0.05). */
+  warmupFraction?: number;
+  /** AdamW weight decay (default 0.01). */
+  weightDecay?: number;
+  /** Global gradient-norm clip (default 1). */
+  clipGradNorm?: number;
+  /** Evaluate on the validation split every this many steps (0 = only at the end of each stage). */
+  evalEvery?: number;
+  /** Validation batches per evaluation (default 8). */
+  evalBatches?: number;
+  /** Write a checkpoint every this many steps (and at the end of each stage). */
+  checkpointEvery?: number;
+  /** Continue from `runDir/checkpoint.safetensors`. */
+  resume?: boolean;
+  /** ONNX Runtime threads (default: cores). */
+  threads?: number;
+  /** Stop after this many steps of this invocation (tests simulate an interruption with it). */
+  maxStepsThisRun?: number;
+}
+
+export interface StepInfo {
+  stage: Stage;
+  step: number;
+  steps: number;
+  task: string;
+  loss: number;
+  metrics: Record<string, number>;
+  lr: number;
+  examplesPerSecond: number;
+}
+
+export interface TrainResult {
+  /** Why the run ended. */
+  status: 'finished' | 'interrupted' | 'stopped';
+  store: ParamStore;
+  /** Last loss of each stage that ran. */
+  lastLoss: Partial<Record<Stage, number>>;
+}
+
+/** Where the run stands; saved in every checkpoint. */
+interface Position {
+  /** Index into options.stages of the stage in progress. */
+  stageIndex: number;
+  /** Completed steps of that stage. */
+  step: number;
+}
+
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+export const METRICS_FILE = 'metrics.jsonl';
+
+export class Trainer {
+  private interrupted = false;
+
+  constructor(
+    readonly cfg: ModelConfig,
+    readonly tokenizer: BpeTokenizer,
+    readonly data: { train: DatasetExample[]; val: DatasetExample[] },
+    readonly runDir: string,
+    readonly o: TrainerOptions,
+    readonly hooks: { onStep?: (s: StepInfo) => void; onEval?: (stage: Stage, step: number, val: Record<string, number>) => void; onLog?: (line: string) => void } = {},
+  ) {
+    if (tokenizer.vocabSize > cfg.core.vocabSize) {
+      throw new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but model ${cfg.core.name} has vocabSize ${cfg.core.vocabSize}`);
+    }
+  }
+
+  /** Asks the loop to stop after the current step and save a checkpoint (e.g. on Ctrl-C). */
+  interrupt(): void {
+    this.interrupted = true;
+  }
+
+  async run(): Promise<TrainResult> {
+    mkdirSync(this.runDir, { recursive: true });
+    const ckptPath = join(this.runDir, CHECKPOINT_FILE);
+    let store: ParamStore;
+    let pos: Position = { stageIndex: 0, step: 0 };
+    if (this.o.resume) {
+      if (!existsSync(ckptPath)) throw new Error(`--resume: no checkpoint at ${ckptPath}`);
+      const ck = await loadCheckpoint(ckptPath);
+      const saved = ck.extra.position as Position | undefined;
+      if (!saved || ck.extra.model !== this.cfg.core.name) throw new Error(`${ckptPath} is not a checkpoint of a ${this.cfg.core.name} training run`);
+      store = storeOf(ck);
+      pos = saved;
+      this.hooks.onLog?.(`resuming stage ${this.o.stages[pos.stageIndex] ?? '(done)'} at step ${pos.step}`);
+    } else {
+      store = new ParamStore();
+    }
+    const tasks = new TaskSessions(this.cfg, store, {
+      optimizer: { kind: 'adamw', weightDecay: this.o.weightDecay ?? 0.01 },
+      clipGradNorm: this.o.clipGradNorm ?? 1,
+      seed: this.o.seed,
+      threads: this.o.threads,
+    });
+    const save = async (p: Position) => saveCheckpoint(ckptPath, checkpointOf(store, { model: this.cfg.core.name, position: p, seed: this.o.seed }));
+    const lastLoss: Partial<Record<Stage, number>> = {};
+    let stepsThisRun = 0;
+    try {
+      for (let si = pos.stageIndex; si < this.o.stages.length; si++) {
+        const stage = this.o.stages[si]!;
+        const { steps, lr } = this.o.stageSettings[stage];
+        const schedule = new BatchSchedule(stageTasks(stage, this.data.train), this.o.batch, this.o.seed, stage);
+        const lrs = { peak: lr, warmup: Math.max(1, Math.round((this.o.warmupFraction ?? 0.05) * steps)), total: steps };
+        const start = si === pos.stageIndex ? pos.step : 0;
+        for (let step = start; step < steps; step++) {
+          const t0 = performance.now();
+          const batch = schedule.at(step);
+          const session = await tasks.get(batch.key);
+          const rate = learningRate(lrs, step);
+          const r = await session.step(batchFeeds(batch, this.cfg, this.tokenizer, { seed: this.o.seed, step }), rate);
+          if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) {
+            this.hooks.onLog?.(`stopped: the loss became ${r.loss} at stage ${stage} step ${step + 1} (task ${taskId(batch.key)}); the last good checkpoint is ${ckptPath}`);
+            return { status: 'stopped', store, lastLoss };
+          }
+          const metrics = Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, Number((v.data as Float32Array)[0])]));
+          const info: StepInfo = { stage, step: step + 1, steps, task: taskId(batch.key), loss: r.loss, metrics, lr: rate, examplesPerSecond: (batch.samples.length * 1000) / (performance.now() - t0) };
+          lastLoss[stage] = r.loss;
+          this.log({ kind: 'train', ...info, gradNorm: r.gradNorm });
+          this.hooks.onStep?.(info);
+          stepsThisRun++;
+          const done = step + 1 === steps;
+          const evalEvery = this.o.evalEvery ?? 0;
+          if (done || (evalEvery > 0 && (step + 1) % evalEvery === 0)) await this.validate(tasks, stage, step + 1);
+          const ckEvery = this.o.checkpointEvery ?? 0;
+          const next: Position = done ? { stageIndex: si + 1, step: 0 } : { stageIndex: si, step: step + 1 };
+          const stop = this.interrupted || (this.o.maxStepsThisRun !== undefined && stepsThisRun >= this.o.maxStepsThisRun);
+          if (done || stop || (ckEvery > 0 && (step + 1) % ckEvery === 0)) await save(next);
+          if (stop) return { status: 'interrupted', store, lastLoss };
+        }
+      }
+      return { status: 'finished', store, lastLoss };
+    } finally {
+      await tasks.release();
+    }
+  }
+
+  /** Mean validation loss of the stage's tasks over a few batches of the val split. */
+  private async validate(tasks: TaskSessions, stage: Stage, step: number): Promise<void> {
+    const groups = stageTasks(stage, this.data.val);
+    if (groups.length === 0) return;
+    let schedule: BatchSchedule;
+    try {
+      schedule = new BatchSchedule(groups, this.o.batch, this.o.seed + 1, stage);
+    } catch {
+      return; // too few validation samples for one batch
+    }
+    const n = Math.min(this.o.evalBatches ?? 8, schedule.perEpoch);
+    const sums: Record<string, number> = {};
+    for (let i = 0; i < n; i++) {
+      const batch = schedule.at(i);
+      const out = await tasks.evaluate(batch.key, batchFeeds(batch, this.cfg, this.tokenizer, { seed: this.o.seed + 1, step: i }));
+      for (const [k, v] of Object.entries(out)) sums[k] = (sums[k] ?? 0) + v / n;
+    }
+    this.log({ kind: 'eval', stage, step, ...sums });
+    this.hooks.onEval?.(stage, step, sums);
+  }
+
+  private log(record: Record<string, unknown>): void {
+    appendFileSync(join(this.runDir, METRICS_FILE), `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+  }
+}
