@@ -45,6 +45,19 @@ export function buildEncodeGraph(cfg: ModelConfig, signature: readonly Modality[
   return g;
 }
 
+/**
+ * The cheap embedding path: encoders and projection heads only (no modality
+ * router, fusion stack or MoE), outputs `embedding.<m>` [B, E] for each m of
+ * `signature`; the same values as the encode graph's embeddings.
+ */
+export function buildEmbedGraph(cfg: ModelConfig, signature: readonly Modality[]): Graph {
+  const g = new Graph(`embed.${signature.join('+')}`);
+  const model = new MultimodalModel(g, cfg, signature);
+  const out = model.forward(declareModelInputs(g, cfg, signature), { training: false, encodersOnly: true });
+  for (const m of out.signature) g.output(`embedding.${m}`, out.embeddings[m]!); // [B, E]
+  return g;
+}
+
 /** The decoder settings of a model config (the decoder reads the fused tokens of width dim). */
 export function decoderConfigOf(cfg: ModelConfig) {
   return {

@@ -9,7 +9,7 @@ import { paramsFor } from '../runtime/export-onnx.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import type { ModelConfig } from './config.js';
 import { Generator } from './generation.js';
-import { buildEncodeGraph, decoderConfigOf, type EncodeGraphOptions } from './inference-graphs.js';
+import { buildEmbedGraph, buildEncodeGraph, decoderConfigOf, type EncodeGraphOptions } from './inference-graphs.js';
 import { modalitySignature, type Modality } from './modalities.js';
 
 export class ModelRuntime {
@@ -39,6 +39,23 @@ export class ModelRuntime {
   /** Runs the encode graph of the modalities in `feeds` (see model-inputs.ts for the input names). */
   async encode(signature: Iterable<Modality>, feeds: Record<string, HostTensor>, o: EncodeGraphOptions = {}): Promise<Record<string, HostTensor>> {
     return (await this.encodeSession(signature, o)).run(feeds);
+  }
+
+  /**
+   * Embeddings only (encoders + projection heads, no fusion): `embedding.<m>`
+   * [B, E] for each modality of the signature. Sessions are cached like encode's.
+   */
+  async embed(signature: Iterable<Modality>, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+    const sig = modalitySignature(signature);
+    const key = `embed|${sig.join('+')}`;
+    let s = this.encoders.get(key);
+    if (!s) {
+      const g = buildEmbedGraph(this.cfg, sig);
+      s = Session.create(emitModel(g, { paramValues: paramsFor(g, this.params) }), this.sessionOptions);
+      this.encoders.set(key, s);
+      s.catch(() => this.encoders.delete(key));
+    }
+    return (await s).run(feeds);
   }
 
   /** The decoder's KV-cached generator. */

@@ -89,17 +89,30 @@ export class TextDecoder {
    * One cached step: new ids [B, T_new] at positions P..P+T_new−1, where P is
    * the cached length; returns logits [B, T_new, V] and each block's extended cache.
    */
-  applyCached(ids: Value, past: KeyValues[], memoryKV: KeyValues[], memoryMask?: Value): { logits: Value; present: KeyValues[] } {
+  applyCached(
+    ids: Value,
+    past: KeyValues[],
+    memoryKV: KeyValues[],
+    memoryMask?: Value,
+    o: {
+      /** int64 [B, T_new]: each new token's position (rows of a batch may be at different lengths). Default P..P+T_new−1. */
+      positions?: Value;
+      /** bool [B, P]: which cache slots are real (rows' caches padded to one length). */
+      pastMask?: Value;
+    } = {},
+  ): { logits: Value; present: KeyValues[] } {
     if (past.length !== this.blocks.length || memoryKV.length !== this.blocks.length) {
       throw new Error(`text decoder ${this.path}: expected caches for ${this.blocks.length} layers`);
     }
     return this.g.withScope(this.name, () => {
       const start = op.gather(op.shapeOf(past[0]!.k), this.g.scalar(2, 'int64')); // [] P
       const count = op.gather(op.shapeOf(ids), this.g.scalar(1, 'int64')); // [] T_new
-      let h = this.embed(ids, start, count); // [B, T_new, D]
+      let h = o.positions
+        ? op.add(this.tokens.apply(ids), this.positions.apply(o.positions)) // [B, T_new, D]
+        : this.embed(ids, start, count); // [B, T_new, D]
       const present: KeyValues[] = [];
       this.blocks.forEach((b, i) => {
-        const r = b.applyCached(h, past[i]!, { memory: memoryKV[i]!, memoryMask });
+        const r = b.applyCached(h, past[i]!, { memory: memoryKV[i]!, memoryMask, pastMask: o.pastMask });
         h = r.y; // [B, T_new, D]
         present.push(r.present);
       });

@@ -88,12 +88,19 @@ export class MultiHeadAttention {
    * Cached self-attention for decoding: the new tokens x [B, T_new, D] attend
    * to the cached keys/values of the previous positions plus their own
    * (causally). Returns the output and the cache extended by T_new.
+   * `pastMask` (bool [B, P], true = real) lets rows of one batch have caches
+   * of different lengths, padded to P.
    */
-  applyCached(x: Value, past: KeyValues): { y: Value; present: KeyValues } {
+  applyCached(x: Value, past: KeyValues, o: { pastMask?: Value } = {}): { y: Value; present: KeyValues } {
     return this.g.withScope(this.name, () => {
       const kvNew = { k: this.splitHeads(this.k.apply(x)), v: this.splitHeads(this.v.apply(x)) }; // [B, H, T_new, d_h]
       const present = { k: op.concat([past.k, kvNew.k], 2), v: op.concat([past.v, kvNew.v], 2) }; // [B, H, P + T_new, d_h]
-      return { y: this.attend(x, present, { causal: true }, past.k), present };
+      let keyPaddingMask: Value | undefined;
+      if (o.pastMask) {
+        const newKeys = op.expand(this.g.constant({ dtype: 'bool', shape: [], data: Uint8Array.of(1) }), op.slice(op.shapeOf(x), [0], [2])); // [B, T_new]
+        keyPaddingMask = op.concat([o.pastMask, newKeys], 1); // [B, P + T_new]
+      }
+      return { y: this.attend(x, present, { causal: true, keyPaddingMask }, past.k), present };
     });
   }
 

@@ -88,10 +88,10 @@ export class TransformerBlock {
    * [B, T_new, D] attend to `past` plus themselves. Returns the output and
    * the extended cache.
    */
-  applyCached(x: Value, past: KeyValues, o: BlockOptions = {}): { y: Value; present: KeyValues } {
+  applyCached(x: Value, past: KeyValues, o: BlockOptions & { pastMask?: Value } = {}): { y: Value; present: KeyValues } {
     if (!this.cfg.causal) throw new Error(`transformer block ${this.path}: a KV cache needs causal self-attention`);
     return this.g.withScope(this.name, () => {
-      const { y: a, present } = this.attn.applyCached(this.ln1.apply(x), past); // [B, T_new, D]
+      const { y: a, present } = this.attn.applyCached(this.ln1.apply(x), past, { pastMask: o.pastMask }); // [B, T_new, D]
       return { y: this.feedForward(this.crossAttend(op.add(x, a), o)), present }; // [B, T_new, D]
     });
   }
