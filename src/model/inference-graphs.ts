@@ -22,6 +22,16 @@ import { MultimodalModel } from './multimodal-model.js';
 export interface EncodeGraphOptions {
   /** Modality gate strategy baked into the graph (default 'learned'). */
   gateStrategy?: ModalityGateStrategy;
+  /** MoE routing overrides at inference (A/B tests of routing strategies): experts per token, evaluation capacity factor. */
+  moe?: { topK?: number; capacityFactorEval?: number };
+}
+
+/** The config with the inference-time MoE overrides applied. */
+export function withMoeOverrides(cfg: ModelConfig, moe: EncodeGraphOptions['moe']): ModelConfig {
+  if (!moe || (moe.topK === undefined && moe.capacityFactorEval === undefined)) return cfg;
+  const merged = { ...cfg.fusion.moe, ...Object.fromEntries(Object.entries(moe).filter(([, v]) => v !== undefined)) };
+  if (merged.topK < 1 || merged.topK > merged.numExperts) throw new Error(`topK ${merged.topK} must be between 1 and numExperts ${merged.numExperts}`);
+  return { ...cfg, fusion: { ...cfg.fusion, moe: merged } };
 }
 
 /**
@@ -31,7 +41,7 @@ export interface EncodeGraphOptions {
  */
 export function buildEncodeGraph(cfg: ModelConfig, signature: readonly Modality[], o: EncodeGraphOptions = {}): Graph {
   const g = new Graph(`encode.${signature.join('+')}`);
-  const model = new MultimodalModel(g, cfg, signature);
+  const model = new MultimodalModel(g, withMoeOverrides(cfg, o.moe), signature);
   const out = model.forward(declareModelInputs(g, cfg, signature), { training: false, gateStrategy: o.gateStrategy });
   for (const m of out.signature) g.output(`embedding.${m}`, out.embeddings[m]!);
   g.output('gate_weights', out.gateWeights!);

@@ -25,7 +25,7 @@ export class ModelRuntime {
   /** The encode session of a signature (compiled once, then shared). */
   encodeSession(signature: Iterable<Modality>, o: EncodeGraphOptions = {}): Promise<Session> {
     const sig = modalitySignature(signature);
-    const key = `${sig.join('+')}|${o.gateStrategy ?? 'learned'}`;
+    const key = `${sig.join('+')}|${o.gateStrategy ?? 'learned'}|${o.moe?.topK ?? ''}|${o.moe?.capacityFactorEval ?? ''}`;
     let s = this.encoders.get(key);
     if (!s) {
       const g = buildEncodeGraph(this.cfg, sig, o);
