@@ -2,11 +2,15 @@
 import type { Command } from './command.js';
 import { parseCommandArgs } from './command.js';
 import { dataCommand } from './commands/data.js';
+import { embedCommand } from './commands/embed.js';
+import { evalCommand } from './commands/eval.js';
+import { generateCommand } from './commands/generate.js';
 import { demoCommand } from './commands/demo.js';
 import { inspectCommand } from './commands/inspect.js';
+import { trainCommand } from './commands/train.js';
 import { tokenizerCommand } from './commands/tokenizer.js';
 
-const COMMANDS: Command[] = [demoCommand, dataCommand, inspectCommand, tokenizerCommand];
+const COMMANDS: Command[] = [trainCommand, evalCommand, generateCommand, embedCommand, demoCommand, dataCommand, inspectCommand, tokenizerCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -118,8 +118,8 @@ export function validateModelConfig(raw: unknown): ModelConfig {
 /** Folder of the named architectures shipped with mixmodal. */
 export const MODEL_CONFIG_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../configs/models');
 
-/** Loads `configs/models/<name>.json`, or a path to a JSON file. */
-export function loadModelConfig(nameOrPath: string): ModelConfig {
+/** The raw JSON of `configs/models/<name>.json`, or of a path to a JSON file (not yet validated). */
+export function readModelConfigJson(nameOrPath: string): unknown {
   const path = nameOrPath.endsWith('.json') ? nameOrPath : join(MODEL_CONFIG_DIR, `${nameOrPath}.json`);
   let text: string;
   try {
@@ -127,11 +127,14 @@ export function loadModelConfig(nameOrPath: string): ModelConfig {
   } catch {
     throw new Error(`no model config '${nameOrPath}' (looked for ${path})`);
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new Error(`${path}: invalid JSON: ${(e as Error).message}`);
   }
-  return validateModelConfig(raw);
+}
+
+/** Loads and validates `configs/models/<name>.json`, or a path to a JSON file. */
+export function loadModelConfig(nameOrPath: string): ModelConfig {
+  return validateModelConfig(readModelConfigJson(nameOrPath));
 }

@@ -1,0 +1,141 @@
+/** `mixmodal train`: the three training stages on a manifest, with progress, validation, checkpoints and resume. */
+import { readModelConfigJson } from '../../model/config.js';
+import type { Stage } from '../../train/objectives/objective.js';
+import { runTraining } from '../../train/run-training.js';
+import type { StageSettings } from '../../train/trainer.js';
+import { numberOption, type Command } from '../command.js';
+import { ProgressBar } from '../progress.js';
+
+/** "300" (every stage) or "1:300,3:900" (per stage) → per-stage values. */
+export function parsePerStage(raw: string | undefined, name: string, base: Record<Stage, number>, integer: boolean): Record<Stage, number> {
+  if (raw === undefined) return { ...base };
+  const out = { ...base };
+  const parse = (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new Error(`--${name}: '${v}' is not a${integer ? 'n integer' : ' number'} ≥ 0`);
+    return n;
+  };
+  if (!raw.includes(':')) {
+    const n = parse(raw);
+    return { 1: n, 2: n, 3: n };
+  }
+  for (const part of raw.split(',')) {
+    const [s, v] = part.split(':');
+    if (!['1', '2', '3'].includes(s ?? '') || v === undefined) throw new Error(`--${name}: expected N or STAGE:N,… with stages 1–3, got '${raw}'`);
+    out[Number(s) as Stage] = parse(v);
+  }
+  return out;
+}
+
+export function parseStages(raw: string | undefined): Stage[] {
+  if (raw === undefined) return [1, 2, 3];
+  const stages = raw.split(',').map((s) => Number(s.trim()));
+  if (stages.length === 0 || stages.some((s) => ![1, 2, 3].includes(s))) throw new Error(`--stages: expected a list of 1, 2, 3, got '${raw}'`);
+  return stages as Stage[];
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train a model in three stages (unimodal, contrastive, instruction tuning) on a manifest',
+  help: `Usage: mixmodal train --config NAME|FILE --data manifest.jsonl --out DIR [options]
+
+Stages: 1 = unimodal self-supervised (text next-token, masked image/audio/video
+reconstruction), 2 = contrastive alignment (symmetric InfoNCE between every pair
+of modalities), 3 = instruction tuning (captions and answers through the decoder).
+Every step adds the MoE load-balancing and z-losses where MoE layers run.
+
+Options:
+  --config NAME|FILE     model architecture: a name under configs/models (mm-tiny, mm-small, mm-base) or a JSON file
+  --data FILE            JSON Lines manifest (see README)
+  --out DIR              run folder: config.json, tokenizer.json, checkpoint.safetensors, metrics.jsonl
+  --stages LIST          stages to run, e.g. 1,2,3 (default) or 3
+  --steps N|S:N,...      optimizer steps per stage (default 1:200,2:200,3:400)
+  --lr X|S:X,...         peak learning rate per stage (default 1:1e-3,2:5e-4,3:5e-4)
+  --batch B              examples per batch (default 16)
+  --seed S               initialisation, data order, masks and noise (default 0)
+  --eval-every N         validate every N steps (default 100; always at the end of a stage)
+  --checkpoint-every N   write a checkpoint every N steps (default 100; also at stage ends and on Ctrl-C)
+  --tokenizer FILE       use this tokenizer instead of training one on the data
+  --resume               continue the run in --out from its checkpoint
+  --skip-bad             skip bad manifest lines (and report them) instead of stopping
+  --limit N              use at most N examples per split (quick trials)
+  --threads N            ONNX Runtime threads (default: cores)
+  -h, --help             show this help
+
+Example:
+  mixmodal train --config mm-small --data data/synth/manifest.jsonl --out runs/demo --steps 1:300,2:400,3:1500`,
+  options: {
+    config: { type: 'string' },
+    data: { type: 'string' },
+    out: { type: 'string' },
+    stages: { type: 'string' },
+    steps: { type: 'string' },
+    lr: { type: 'string' },
+    batch: { type: 'string' },
+    seed: { type: 'string' },
+    'eval-every': { type: 'string' },
+    'checkpoint-every': { type: 'string' },
+    tokenizer: { type: 'string' },
+    resume: { type: 'boolean' },
+    'skip-bad': { type: 'boolean' },
+    limit: { type: 'string' },
+    threads: { type: 'string' },
+  },
+  async run({ values }) {
+    for (const k of ['config', 'data', 'out']) if (!values[k]) throw new Error(`--${k} is required (see --help)`);
+    const stages = parseStages(values.stages as string | undefined);
+    const steps = parsePerStage(values.steps as string | undefined, 'steps', { 1: 200, 2: 200, 3: 400 }, true);
+    const lrs = parsePerStage(values.lr as string | undefined, 'lr', { 1: 1e-3, 2: 5e-4, 3: 5e-4 }, false);
+    const stageSettings = Object.fromEntries(([1, 2, 3] as Stage[]).map((s) => [s, { steps: steps[s], lr: lrs[s] }])) as Record<Stage, StageSettings>;
+    let bar: ProgressBar | null = null;
+    let barStage = 0;
+    let trainer: { interrupt(): void } | null = null;
+    const onSigint = () => {
+      process.stderr.write('\nCtrl-C: saving a checkpoint after this step…\n');
+      trainer?.interrupt();
+    };
+    process.once('SIGINT', onSigint);
+    try {
+      const r = await runTraining(
+        {
+          rawConfig: readModelConfigJson(values.config as string),
+          data: values.data as string,
+          out: values.out as string,
+          stages,
+          stageSettings,
+          batch: numberOption(values, 'batch', 16, { min: 2, integer: true }),
+          seed: numberOption(values, 'seed', 0, { integer: true }),
+          evalEvery: numberOption(values, 'eval-every', 100, { min: 0, integer: true }),
+          checkpointEvery: numberOption(values, 'checkpoint-every', 100, { min: 0, integer: true }),
+          tokenizer: values.tokenizer as string | undefined,
+          resume: !!values.resume,
+          skipBad: !!values['skip-bad'],
+          limit: values.limit === undefined ? undefined : numberOption(values, 'limit', 0, { min: 1, integer: true }),
+          threads: values.threads === undefined ? undefined : numberOption(values, 'threads', 2, { min: 1, integer: true }),
+        },
+        {
+          onLoad: (split, n) => process.stderr.isTTY && process.stderr.write(`\rloading ${split}: ${n} examples`),
+          onTrainer: (t) => (trainer = t),
+          onLog: (line) => process.stderr.write(`\n${line}\n`),
+          onStep: (s) => {
+            if (s.stage !== barStage) {
+              bar?.finish();
+              bar = new ProgressBar(`stage ${s.stage}`, s.steps);
+              barStage = s.stage;
+            }
+            const terms = Object.fromEntries(Object.entries(s.metrics).filter(([k]) => k !== 'logit_scale').map(([k, v]) => [k, v]));
+            bar!.update(s.step, { loss: s.loss, ...terms, 'ex/s': s.examplesPerSecond, task: s.task });
+          },
+          onEval: (stage, step, val) => process.stderr.write(`\n[val] stage ${stage} step ${step}: ${Object.entries(val).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}\n`),
+        },
+      );
+      (bar as ProgressBar | null)?.finish();
+      if (r.status === 'interrupted') console.log(`interrupted: checkpoint saved in ${values.out}; continue with --resume`);
+      else if (r.status === 'stopped') return 1;
+      else console.log(`finished in ${r.seconds.toFixed(0)} s; run folder ${values.out}`);
+      return 0;
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+    }
+  },
+};
