@@ -22,6 +22,12 @@ export interface EmitOptions {
   paramValues?: ReadonlyMap<string, HostTensor>;
   /** Free text stored as the model's doc string. */
   docString?: string;
+  /**
+   * Baked parameters stored outside the model, in a file next to it (ONNX
+   * external data): `location` relative to the .onnx file, and each
+   * parameter's byte range there. Parameters without a range stay inline.
+   */
+  externalData?: { location: string; ranges: ReadonlyMap<string, { offset: number; length: number }> };
 }
 
 /** Builds the ModelProto object (for inspection); `emitModel` serialises it. */
@@ -52,7 +58,9 @@ export function buildModelProto(g: Graph, o: EmitOptions = {}): onnxProto.onnx.M
   for (const v of ordered) {
     if (!leaves.has(v)) continue;
     const baked = paramValueByName.get(v.name);
-    if (baked) initializers.push(tensorProto(v.name, baked));
+    const range = o.externalData?.ranges.get(v.name);
+    if (baked && range && o.externalData) initializers.push(externalTensorProto(v.name, baked, o.externalData.location, range));
+    else if (baked) initializers.push(tensorProto(v.name, baked));
     else graphInputs.push(valueInfo(v.name, v.dtype, v.shape));
   }
   for (const v of leaves) if (v.kind === 'const') initializers.push(tensorProto(v.name, v.constData!));
@@ -127,6 +135,23 @@ export function tensorProto(name: string, t: HostTensor): onnxProto.onnx.ITensor
   const n = numel(t.shape);
   const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, n * DTYPE_BYTES[t.dtype]);
   return { name, dims: [...t.shape], dataType: ONNX_DTYPE_CODE[t.dtype], rawData: bytes };
+}
+
+/** A TensorProto whose data lives in `location` at `range` (ONNX external data). */
+function externalTensorProto(name: string, t: HostTensor, location: string, range: { offset: number; length: number }): onnxProto.onnx.ITensorProto {
+  const expected = numel(t.shape) * DTYPE_BYTES[t.dtype];
+  if (range.length !== expected) throw new Error(`external data for ${name}: ${range.length} bytes, but ${t.dtype}[${t.shape}] needs ${expected}`);
+  return {
+    name,
+    dims: [...t.shape],
+    dataType: ONNX_DTYPE_CODE[t.dtype],
+    dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+    externalData: [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(range.offset) },
+      { key: 'length', value: String(range.length) },
+    ],
+  };
 }
 
 function valueInfo(name: string, dtype: DType, shape: Shape): onnxProto.onnx.IValueInfoProto {

@@ -10,6 +10,8 @@ import { Mlp } from '../nn/mlp.js';
 import { exportOnnx, exportOnnxBytes } from './export-onnx.js';
 import { initParams } from './init-params.js';
 import { Session } from './session.js';
+import { loadSafetensors, saveSafetensors } from './safetensors.js';
+import { writeFile } from 'node:fs/promises';
 
 const dir = mkdtempSync(join(tmpdir(), 'mixmodal-export-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,6 +43,20 @@ describe('ONNX export', () => {
     const got = (await fresh.run({ x })).y!.data as Float32Array;
     expect(got.length).toBe(expected.length);
     for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(expected[i]!, 6);
+  });
+
+  it('can read its weights from a safetensors file next to it (ONNX external data), with the same outputs', async () => {
+    const g = model();
+    const params = initParams(g, 11);
+    const x = { dtype: 'float32' as const, shape: [1, 2, 8], data: Float32Array.from({ length: 16 }, (_, i) => Math.sin(i)) };
+    const inline = await Session.create(exportOnnxBytes(g, params));
+    await saveSafetensors(join(dir, 'weights.safetensors'), Object.fromEntries(params));
+    const { layout } = await loadSafetensors(join(dir, 'weights.safetensors'));
+    const bytes = exportOnnxBytes(g, params, { externalData: { location: 'weights.safetensors', ranges: layout } });
+    expect(bytes.length).toBeLessThan(4096); // the weights are not inside
+    await writeFile(join(dir, 'external.onnx'), bytes);
+    const external = await Session.create(join(dir, 'external.onnx'));
+    expect((await external.run({ x })).y!.data).toEqual((await inline.run({ x })).y!.data);
   });
 
   it('names a missing or unknown parameter', () => {

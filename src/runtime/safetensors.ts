@@ -39,6 +39,8 @@ const METADATA_KEY = '__metadata__';
 export interface SafetensorsContents {
   tensors: Record<string, HostTensor>;
   metadata: Record<string, string>;
+  /** Where each tensor's bytes sit in the file (absolute offset, length): lets ONNX files use them as external data. */
+  layout: Map<string, { offset: number; length: number }>;
 }
 
 type Fail = (msg: string) => never;
@@ -260,7 +262,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
   }
   checkLayout(entries, dataStart, bytes.length, fail);
   const tensors = Object.fromEntries(entries.map((e) => [e.name, readTensor(bytes, dataStart, e)]));
-  return { tensors, metadata };
+  const layout = new Map(entries.map((e) => [e.name, { offset: dataStart + e.begin, length: e.end - e.begin }]));
+  return { tensors, metadata, layout };
 }
 
 /** Encodes and writes a safetensors file atomically (see {@link writeFileAtomic}). */
