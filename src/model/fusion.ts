@@ -7,7 +7,7 @@
 import type { Graph } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
 import type { Value } from '../graph/value.js';
-import { MoeLayer, type MoeOutput } from '../moe/moe-layer.js';
+import { MoeLayer, type MoeOutput, type RemoteExperts } from '../moe/moe-layer.js';
 import { Embedding } from '../nn/embedding.js';
 import { LayerNorm } from '../nn/layer-norm.js';
 import { TransformerBlock } from '../nn/transformer-block.js';
@@ -38,6 +38,8 @@ export interface FusionOptions {
   training: boolean;
   /** int64 [] seed of the MoE routers' training jitter (each layer offsets it by its depth). */
   noiseSeed?: Value;
+  /** Expert parallelism: the MoE layers' experts computed elsewhere (see MoeApplyOptions.remoteExperts). */
+  remoteExperts?: RemoteExperts;
 }
 
 export class FusionStack {
@@ -97,6 +99,7 @@ export class FusionStack {
               numModalities: MODALITIES.length,
               tokenMask: mask,
               noiseSeed: o.noiseSeed ? op.add(o.noiseSeed, g.scalar(1000003 * (i + 1), 'int64')) : undefined,
+              remoteExperts: o.remoteExperts,
             }),
           );
           h = op.add(h, out.y); // [B, T, D] dropped tokens pass through the residual

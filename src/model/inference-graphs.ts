@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { Graph } from '../graph/graph.js';
 import type { HostTensor } from '../graph/host-tensor.js';
 import { writeFileAtomic } from '../runtime/atomic-write.js';
-import { exportOnnxBytes, paramsFor } from '../runtime/export-onnx.js';
+import type { RemoteExperts } from '../moe/moe-layer.js';
+import { exportOnnxBytes, paramsFor, type ExportOptions } from '../runtime/export-onnx.js';
 import type { ModelConfig } from './config.js';
 import { buildDecoderGraphs } from './generation.js';
 import type { Modality } from './modalities.js';
@@ -24,6 +25,35 @@ export interface EncodeGraphOptions {
   gateStrategy?: ModalityGateStrategy;
   /** MoE routing overrides at inference (A/B tests of routing strategies): experts per token, evaluation capacity factor. */
   moe?: { topK?: number; capacityFactorEval?: number };
+  /**
+   * Split mode for expert parallelism: each MoE layer i outputs its dispatch
+   * buffer as `experts_in.<i>` [E, C, D] and reads its experts' outputs from
+   * the input `experts_out.<i>` [E, C, D] (see splitExpertsHook and
+   * graph/partition.ts). Default false.
+   */
+  splitExperts?: boolean;
+  /** A custom hook for the experts (overrides splitExperts). */
+  remoteExperts?: RemoteExperts;
+}
+
+/** Names of the cut of MoE layer i in a split-mode encode graph. */
+export const expertsCut = (i: number) => ({ output: `experts_in.${i}`, placeholder: `experts_out.${i}` });
+
+/**
+ * The split-mode hook: the i-th MoE layer it sees (depth order) outputs its
+ * buffer as `experts_in.<i>` and reads `experts_out.<i>`; `layers` lists the
+ * layers' parameter paths in that order.
+ */
+export function splitExpertsHook(): { hook: RemoteExperts; layers: string[] } {
+  const layers: string[] = [];
+  const hook: RemoteExperts = (layerPath, buffer) => {
+    const g = buffer.graph;
+    const cut = expertsCut(layers.length);
+    layers.push(layerPath);
+    g.output(cut.output, buffer); // [E, C, D]
+    return g.input(cut.placeholder, buffer.dtype, buffer.shape); // [E, C, D]
+  };
+  return { hook, layers };
 }
 
 /** The config with the inference-time MoE overrides applied. */
@@ -42,7 +72,8 @@ export function withMoeOverrides(cfg: ModelConfig, moe: EncodeGraphOptions['moe'
 export function buildEncodeGraph(cfg: ModelConfig, signature: readonly Modality[], o: EncodeGraphOptions = {}): Graph {
   const g = new Graph(`encode.${signature.join('+')}`);
   const model = new MultimodalModel(g, withMoeOverrides(cfg, o.moe), signature);
-  const out = model.forward(declareModelInputs(g, cfg, signature), { training: false, gateStrategy: o.gateStrategy });
+  const remoteExperts = o.remoteExperts ?? (o.splitExperts ? splitExpertsHook().hook : undefined);
+  const out = model.forward(declareModelInputs(g, cfg, signature), { training: false, gateStrategy: o.gateStrategy, remoteExperts });
   for (const m of out.signature) g.output(`embedding.${m}`, out.embeddings[m]!);
   g.output('gate_weights', out.gateWeights!);
   g.output('fused', out.fused!.tokens);
@@ -82,7 +113,8 @@ export function decoderConfigOf(cfg: ModelConfig) {
 
 /**
  * Writes `encode.<signature>.onnx` for each signature, `decoder-memory.onnx`
- * and `decoder-step.onnx` into `dir`; returns the file names.
+ * and `decoder-step.onnx` into `dir`; returns the file names. With
+ * `externalData` the weights stay in that file (next to the graphs).
  */
 export async function exportInferenceModel(
   dir: string,
@@ -90,11 +122,12 @@ export async function exportInferenceModel(
   params: ReadonlyMap<string, HostTensor>,
   signatures: readonly (readonly Modality[])[],
   o: EncodeGraphOptions = {},
+  externalData?: ExportOptions['externalData'],
 ): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];
   const write = async (name: string, g: Graph) => {
-    await writeFileAtomic(join(dir, name), exportOnnxBytes(g, paramsFor(g, params), { docString: JSON.stringify({ model: cfg.core.name, graph: g.name }) }));
+    await writeFileAtomic(join(dir, name), exportOnnxBytes(g, paramsFor(g, params), { docString: JSON.stringify({ model: cfg.core.name, graph: g.name }), externalData }));
     files.push(name);
   };
   for (const sig of signatures) await write(`encode.${sig.join('+')}.onnx`, buildEncodeGraph(cfg, sig, o));

@@ -4,7 +4,8 @@
  *   DIR/config.json          the raw model config (configs/models/*.json format)
  *   DIR/weights.safetensors  parameters only, float32, by path; metadata {format: 'mixmodal-weights', model}
  *   DIR/tokenizer.json       the byte-level BPE (data/tokenizer/tokenizer-file.ts)
- *   DIR/onnx/*.onnx          optional: exportInferenceModel's encode and decoder graphs
+ *   DIR/*.onnx               optional: exportInferenceModel's encode and decoder graphs, reading
+ *                            their weights from weights.safetensors (ONNX external data)
  *   DIR/model-card.md        free text
  *
  * Every file is written atomically, config.json last. A training run folder
@@ -33,7 +34,6 @@ export const MODEL_FILES = {
   config: 'config.json',
   weights: 'weights.safetensors',
   tokenizer: 'tokenizer.json',
-  onnx: 'onnx',
   card: 'model-card.md',
   /** A training run's checkpoint, accepted in place of weights.safetensors. */
   checkpoint: 'checkpoint.safetensors',
@@ -111,8 +111,10 @@ export async function saveModelFolder(dir: string, o: SaveModelFolderOptions): P
   await saveTokenizer(join(dir, MODEL_FILES.tokenizer), o.tokenizer);
   files.push(MODEL_FILES.tokenizer);
   if (o.exportSignatures && o.exportSignatures.length > 0) {
-    const onnx = await exportInferenceModel(join(dir, MODEL_FILES.onnx), cfg, o.params, o.exportSignatures);
-    files.push(...onnx.map((f) => `${MODEL_FILES.onnx}/${f}`));
+    // Next to the weights: ONNX Runtime refuses external data outside the model file's folder.
+    const { layout } = await loadSafetensors(join(dir, MODEL_FILES.weights));
+    const onnx = await exportInferenceModel(dir, cfg, o.params, o.exportSignatures, {}, { location: MODEL_FILES.weights, ranges: layout });
+    files.push(...onnx);
   }
   const card = o.card ?? defaultCard(cfg, o.params, o.tokenizer, files);
   await writeFileAtomic(join(dir, MODEL_FILES.card), new TextEncoder().encode(card.endsWith('\n') ? card : `${card}\n`));

@@ -11,7 +11,7 @@
 import type { Graph } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
 import type { Value } from '../graph/value.js';
-import type { MoeOutput } from '../moe/moe-layer.js';
+import type { MoeOutput, RemoteExperts } from '../moe/moe-layer.js';
 import type { ModelConfig } from './config.js';
 import { AudioEncoder, ImageEncoder, TextEncoder, VideoEncoder, type EncoderOutput } from './encoders/index.js';
 import { FusionStack } from './fusion.js';
@@ -41,6 +41,8 @@ export interface ForwardOptions {
   encodersOnly?: boolean;
   /** int64 [] seed of the MoE jitter noise in training (see nn/hash-noise.ts). */
   noiseSeed?: Value;
+  /** Expert parallelism: the MoE layers' experts computed elsewhere (see MoeApplyOptions.remoteExperts). */
+  remoteExperts?: RemoteExperts;
 }
 
 export interface ModelOutputs {
@@ -132,7 +134,7 @@ export class MultimodalModel {
     const gate = this.router.apply(encoders, o.gateStrategy ?? 'learned');
     const fused = this.fusion.apply(
       present.map((m) => ({ modality: m, tokens: gate.scaled[m]!, mask: encoders[m]!.mask })),
-      { training: o.training, noiseSeed: o.noiseSeed },
+      { training: o.training, noiseSeed: o.noiseSeed, remoteExperts: o.remoteExperts },
     );
     const auxLoss = fused.moe.reduce<Value>((s, m) => op.add(s, op.add(m.loadBalanceLoss, m.zLoss)), zero); // []
     return {
