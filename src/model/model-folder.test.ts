@@ -1,6 +1,4 @@
-import { Session } from '../runtime/session.js';
-import { statSync } from 'node:fs';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +8,7 @@ import type { HostTensor } from '../graph/host-tensor.js';
 import { initParams } from '../runtime/init-params.js';
 import { saveCheckpoint } from '../runtime/checkpoint.js';
 import { saveSafetensors } from '../runtime/safetensors.js';
+import { Session } from '../runtime/session.js';
 import { loadModelConfig, MODEL_CONFIG_DIR } from './config.js';
 import { buildDecoderGraphs } from './generation.js';
 import { buildEncodeGraph, decoderConfigOf } from './inference-graphs.js';
