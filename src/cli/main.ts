@@ -4,13 +4,16 @@ import { parseCommandArgs } from './command.js';
 import { dataCommand } from './commands/data.js';
 import { embedCommand } from './commands/embed.js';
 import { evalCommand } from './commands/eval.js';
+import { experimentsCommand } from './commands/experiments.js';
+import { expertShardCommand } from './commands/expert-shard.js';
 import { generateCommand } from './commands/generate.js';
 import { demoCommand } from './commands/demo.js';
 import { inspectCommand } from './commands/inspect.js';
+import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 import { tokenizerCommand } from './commands/tokenizer.js';
 
-const COMMANDS: Command[] = [trainCommand, evalCommand, generateCommand, embedCommand, demoCommand, dataCommand, inspectCommand, tokenizerCommand];
+const COMMANDS: Command[] = [trainCommand, evalCommand, generateCommand, embedCommand, serveCommand, demoCommand, dataCommand, inspectCommand, tokenizerCommand, expertShardCommand, experimentsCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

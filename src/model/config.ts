@@ -34,6 +34,8 @@ export interface ModelCoreConfig {
   embedDim: number;
   /** Tokenizer vocabulary size (text encoder input and decoder output). */
   vocabSize: number;
+  /** How every encoder pools its tokens into the embedding: 'mean' (default) or a learned 'cls' token. */
+  pooling?: 'mean' | 'cls';
 }
 
 const CORE_SCHEMA = {
@@ -43,6 +45,7 @@ const CORE_SCHEMA = {
   mlpRatio: { type: 'number', min: 0, default: 4 },
   embedDim: { type: 'integer', min: 1 },
   vocabSize: { type: 'integer', min: 2 },
+  pooling: { type: 'enum', values: ['mean', 'cls'], default: 'mean' },
 } as const satisfies ConfigSchema<ModelCoreConfig>;
 
 /** The fusion stack over the weighted, concatenated modality tokens. */
@@ -101,7 +104,7 @@ export function validateModelConfig(raw: unknown): ModelConfig {
     if (typeof s !== 'object' || s === null || Array.isArray(s)) throw new Error(`${name}: '${key}' must be an object`);
     return s as Record<string, unknown>;
   };
-  const shared = { dim: core.dim, heads: core.heads, mlpRatio: core.mlpRatio };
+  const shared = { dim: core.dim, heads: core.heads, mlpRatio: core.mlpRatio, pooling: core.pooling };
   const { moe: moeRaw, ...fusionRaw } = section('fusion');
   if (typeof moeRaw !== 'object' || moeRaw === null) throw new Error(`${name}: 'fusion.moe' must be an object`);
   return {

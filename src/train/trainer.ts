@@ -25,6 +25,8 @@ export interface StageSettings {
   steps: number;
   /** Peak learning rate. */
   lr: number;
+  /** Examples per batch in this stage (default: the run's batch). */
+  batch?: number;
 }
 
 export interface TrainerOptions {
@@ -135,8 +137,8 @@ export class Trainer {
     try {
       for (let si = pos.stageIndex; si < this.o.stages.length; si++) {
         const stage = this.o.stages[si]!;
-        const { steps, lr } = this.o.stageSettings[stage];
-        const schedule = new BatchSchedule(stageTasks(stage, this.data.train), this.o.batch, this.o.seed, stage);
+        const { steps, lr, batch = this.o.batch } = this.o.stageSettings[stage];
+        const schedule = new BatchSchedule(stageTasks(stage, this.data.train), batch, this.o.seed, stage);
         const lrs = { peak: lr, warmup: Math.max(1, Math.round((this.o.warmupFraction ?? 0.05) * steps)), total: steps };
         const start = si === pos.stageIndex ? pos.step : 0;
         for (let step = start; step < steps; step++) {
@@ -177,7 +179,7 @@ export class Trainer {
     if (groups.length === 0) return;
     let schedule: BatchSchedule;
     try {
-      schedule = new BatchSchedule(groups, this.o.batch, this.o.seed + 1, stage);
+      schedule = new BatchSchedule(groups, this.o.stageSettings[stage].batch ?? this.o.batch, this.o.seed + 1, stage);
     } catch {
       return; // too few validation samples for one batch
     }

@@ -51,7 +51,7 @@ Options:
   --stages LIST          stages to run, e.g. 1,2,3 (default) or 3
   --steps N|S:N,...      optimizer steps per stage (default 1:200,2:200,3:400)
   --lr X|S:X,...         peak learning rate per stage (default 1:1e-3,2:5e-4,3:5e-4)
-  --batch B              examples per batch (default 16)
+  --batch B|S:B,...      examples per batch, for every stage or per stage (default 16)
   --seed S               initialisation, data order, masks and noise (default 0)
   --eval-every N         validate every N steps (default 100; always at the end of a stage)
   --checkpoint-every N   write a checkpoint every N steps (default 100; also at stage ends and on Ctrl-C)
@@ -86,7 +86,9 @@ Example:
     const stages = parseStages(values.stages as string | undefined);
     const steps = parsePerStage(values.steps as string | undefined, 'steps', { 1: 200, 2: 200, 3: 400 }, true);
     const lrs = parsePerStage(values.lr as string | undefined, 'lr', { 1: 1e-3, 2: 5e-4, 3: 5e-4 }, false);
-    const stageSettings = Object.fromEntries(([1, 2, 3] as Stage[]).map((s) => [s, { steps: steps[s], lr: lrs[s] }])) as Record<Stage, StageSettings>;
+    const batches = parsePerStage(values.batch as string | undefined, 'batch', { 1: 16, 2: 16, 3: 16 }, true);
+    for (const s of [1, 2, 3] as Stage[]) if (batches[s] < 2) throw new Error(`--batch must be ≥ 2, got ${batches[s]} for stage ${s}`);
+    const stageSettings = Object.fromEntries(([1, 2, 3] as Stage[]).map((s) => [s, { steps: steps[s], lr: lrs[s], batch: batches[s] }])) as Record<Stage, StageSettings>;
     let bar: ProgressBar | null = null;
     let barStage = 0;
     let trainer: { interrupt(): void } | null = null;
@@ -103,7 +105,7 @@ Example:
           out: values.out as string,
           stages,
           stageSettings,
-          batch: numberOption(values, 'batch', 16, { min: 2, integer: true }),
+          batch: batches[1],
           seed: numberOption(values, 'seed', 0, { integer: true }),
           evalEvery: numberOption(values, 'eval-every', 100, { min: 0, integer: true }),
           checkpointEvery: numberOption(values, 'checkpoint-every', 100, { min: 0, integer: true }),

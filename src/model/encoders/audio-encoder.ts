@@ -11,7 +11,7 @@ import type { Value } from '../../graph/value.js';
 import { Embedding } from '../../nn/embedding.js';
 import { Linear } from '../../nn/linear.js';
 import { validateAudioEncoderConfig, type AudioEncoderConfig, type AudioEncoderOptions } from './config.js';
-import { checkInput, EncoderStack, meanPool, positionRows, staticDim, type EncoderOutput } from './encoder-common.js';
+import { checkInput, EncoderStack, positionRows, staticDim, type EncoderOutput } from './encoder-common.js';
 import { logMelSpectrogram, melFrameCount } from './mel.js';
 
 /**
@@ -86,8 +86,7 @@ export class AudioEncoder {
       const used = t * f === mel.shape[1] ? mel : op.slice(mel, [0], [t * f], [1]); // [B, T·F, M]
       const patches = op.reshape(used, [0, t, f * m]); // [B, T, F·M]
       const pos = positionRows(this.positions.weight, t); // [T, D]
-      const tokens = this.stack.apply(op.add(this.patch.apply(patches), pos)); // [B, T, D]
-      return { tokens, pooled: meanPool(tokens) }; // [B, T, D], [B, D]
+      return this.stack.applyPooled(op.add(this.patch.apply(patches), pos)); // [B, T, D], [B, D]
     });
   }
 }

@@ -29,6 +29,8 @@ export interface EncoderStackConfig {
   heads: number;
   /** MLP hidden size as a multiple of dim (default 4). */
   mlpRatio?: number;
+  /** Pooled vector: 'mean' of the output tokens (default) or a learned 'cls' token's output. */
+  pooling?: 'mean' | 'cls';
 }
 
 const STACK_SCHEMA = {
@@ -36,6 +38,7 @@ const STACK_SCHEMA = {
   layers: { type: 'integer', min: 0 },
   heads: { type: 'integer', min: 1 },
   mlpRatio: { type: 'number', min: 0, default: 4 },
+  pooling: { type: 'enum', values: ['mean', 'cls'], default: 'mean' },
 } as const satisfies ConfigSchema<EncoderStackConfig>;
 
 export interface TextEncoderConfig extends EncoderStackConfig {

@@ -7,6 +7,9 @@ import type { Value } from '../../graph/value.js';
 import { LayerNorm } from '../../nn/layer-norm.js';
 import { TransformerBlock } from '../../nn/transformer-block.js';
 
+/** How an encoder summarises its tokens into the pooled vector. */
+export type Pooling = 'mean' | 'cls';
+
 /** What every modality encoder returns. */
 export interface EncoderOutput {
   /** Token features [B, T_m, D]. */
@@ -27,13 +30,38 @@ export class EncoderStack {
   readonly blocks: TransformerBlock[];
   readonly norm: LayerNorm | null;
 
+  /** Learned summary token prepended before the blocks when pooling is 'cls' (`<scope>.cls`). */
+  readonly cls: Value | null;
+
   constructor(
     readonly g: Graph,
-    cfg: { dim: number; layers: number; heads: number; mlpRatio: number },
+    cfg: { dim: number; layers: number; heads: number; mlpRatio: number; pooling?: Pooling },
   ) {
     const { dim, heads, mlpRatio, layers } = cfg;
     this.blocks = g.withScope('layers', () => Array.from({ length: layers }, (_, i) => new TransformerBlock(g, String(i), { dim, heads, mlpRatio })));
     this.norm = layers > 0 ? new LayerNorm(g, 'norm', { dim }) : null;
+    this.cls = cfg.pooling === 'cls' && layers > 0 ? g.param('cls', [dim], { kind: 'normal', std: 0.02 }) : null;
+  }
+
+  /**
+   * Runs the blocks and pools: 'mean' = the (masked) mean of the output
+   * tokens; 'cls' = the output at a learned token prepended to the sequence
+   * (ViT / BERT), which the blocks can fill with an ordered summary — a mean
+   * forgets the order of what it averages. Tokens come back without it.
+   */
+  applyPooled(x: Value, mask?: Value): { tokens: Value; pooled: Value } {
+    if (!this.cls) {
+      const tokens = this.apply(x, mask); // [B, T, D]
+      return { tokens, pooled: mask ? maskedMeanPool(tokens, mask) : meanPool(tokens) }; // [B, T, D], [B, D]
+    }
+    const g = this.g;
+    const batch = op.slice(op.shapeOf(x), [0], [1]); // [1] B
+    const cls = op.expand(op.reshape(this.cls, [1, 1, -1]), op.concat([batch, g.ints([1, this.cls.shape[0] as number])], 0)); // [B, 1, D]
+    const clsMask = mask ? op.concat([op.expand(g.constant({ dtype: 'bool', shape: [1, 1], data: Uint8Array.of(1) }), op.concat([batch, g.ints([1])], 0)), mask], 1) : undefined; // [B, 1 + T]
+    const out = this.apply(op.concat([cls, x], 1), clsMask); // [B, 1 + T, D]
+    const pooled = op.squeeze(op.slice(out, [0], [1], [1]), [1]); // [B, D]
+    const tokens = op.slice(out, [1], [2 ** 31 - 1], [1]); // [B, T, D]
+    return { tokens, pooled };
   }
 
   /** [B, T, D] → [B, T, D]; `mask` (bool [B, T], true = real) keeps padding out of every attention. */

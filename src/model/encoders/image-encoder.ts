@@ -13,7 +13,7 @@ import type { Value } from '../../graph/value.js';
 import { Embedding } from '../../nn/embedding.js';
 import { Linear } from '../../nn/linear.js';
 import { PIXEL_STATS, validateImageEncoderConfig, type ImageEncoderConfig, type ImageEncoderOptions, type PixelNormalization } from './config.js';
-import { checkInput, EncoderStack, gridPositions, meanPool, positionRows, type EncoderOutput } from './encoder-common.js';
+import { checkInput, EncoderStack, gridPositions, positionRows, type EncoderOutput } from './encoder-common.js';
 import { patchify } from './patchify.js';
 
 /**
@@ -90,8 +90,7 @@ export class ImageEncoder {
       const x = normalizePixels(pixels, this.cfg.normalization); // [B, 3, H, W]
       const { patches, grid } = patchify(x, { patch: this.cfg.patchSize, what }); // [B, N, 3·P·P]
       const pos = gridPositions([positionRows(this.rows.weight, grid.rows), positionRows(this.cols.weight, grid.cols)]); // [N, D]
-      const tokens = this.stack.apply(op.add(this.patch.apply(patches), pos)); // [B, N, D]
-      return { tokens, pooled: meanPool(tokens) }; // [B, N, D], [B, D]
+      return this.stack.applyPooled(op.add(this.patch.apply(patches), pos)); // [B, N, D], [B, D]
     });
   }
 }

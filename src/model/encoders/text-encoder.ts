@@ -9,7 +9,7 @@ import { formatShape } from '../../graph/shape.js';
 import type { Value } from '../../graph/value.js';
 import { Embedding } from '../../nn/embedding.js';
 import { validateTextEncoderConfig, type TextEncoderConfig, type TextEncoderOptions } from './config.js';
-import { checkInput, EncoderStack, maskedMeanPool, positionRows, type EncoderOutput } from './encoder-common.js';
+import { checkInput, EncoderStack, positionRows, type EncoderOutput } from './encoder-common.js';
 
 /**
  * Parameters `<path>.tokens.weight` [vocabSize, D], `<path>.positions.weight`
@@ -59,8 +59,7 @@ export class TextEncoder {
     return this.g.withScope(this.name, () => {
       const tok = this.tokens.apply(ids); // [B, T, D]
       const pos = positionRows(this.positions.weight, t, { value: ids, axis: 1 }); // [T, D]
-      const x = this.stack.apply(op.add(tok, pos), mask); // [B, T, D]
-      return { tokens: x, pooled: maskedMeanPool(x, mask), mask }; // [B, T, D], [B, D], [B, T]
+      return { ...this.stack.applyPooled(op.add(tok, pos), mask), mask }; // [B, T, D], [B, D], [B, T]
     });
   }
 }

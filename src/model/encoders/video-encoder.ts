@@ -11,7 +11,7 @@ import type { Value } from '../../graph/value.js';
 import { Embedding } from '../../nn/embedding.js';
 import { Linear } from '../../nn/linear.js';
 import { validateVideoEncoderConfig, type VideoEncoderConfig, type VideoEncoderOptions } from './config.js';
-import { checkInput, EncoderStack, gridPositions, meanPool, positionRows, staticDim, type EncoderOutput } from './encoder-common.js';
+import { checkInput, EncoderStack, gridPositions, positionRows, staticDim, type EncoderOutput } from './encoder-common.js';
 import { checkFrameSize, normalizePixels } from './image-encoder.js';
 import { patchify } from './patchify.js';
 
@@ -74,8 +74,7 @@ export class VideoEncoder {
         positionRows(this.rows.weight, grid.rows), // [Hp, D]
         positionRows(this.cols.weight, grid.cols), // [Wp, D]
       ]); // [N, D]
-      const tokens = this.stack.apply(op.add(this.patch.apply(patches), pos)); // [B, N, D]
-      return { tokens, pooled: meanPool(tokens) }; // [B, N, D], [B, D]
+      return this.stack.applyPooled(op.add(this.patch.apply(patches), pos)); // [B, N, D], [B, D]
     });
   }
 }
