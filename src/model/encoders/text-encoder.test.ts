@@ -12,9 +12,9 @@ const MASK = bools([2, 5], [1, 1, 1, 0, 0, 1, 1, 1, 1, 1]);
 const IDS_A = int64s([2, 5], [3, 7, 1, 0, 0, 9, 2, 2, 5, 10]);
 const IDS_B = int64s([2, 5], [3, 7, 1, 8, 4, 9, 2, 2, 5, 10]); // differs only at padded positions
 
-function build(layers: number) {
+function build(layers: number, pooling: 'mean' | 'cls' = 'mean') {
   const g = new Graph();
-  const enc = new TextEncoder(g, 'text', { ...CFG, layers });
+  const enc = new TextEncoder(g, 'text', { ...CFG, layers, pooling });
   const out = enc.apply(g.input('ids', 'int64', ['batch', 'length']), g.input('mask', 'bool', ['batch', 'length']));
   return { g, enc, out, params: initParams(g, 7) };
 }
@@ -70,6 +70,20 @@ describe('TextEncoder', () => {
       expect(v.every(Number.isFinite), path).toBe(true);
       expect(Math.max(...v.map(Math.abs)), path).toBeGreaterThan(0);
     }
+  });
+
+  it('with CLS pooling, the pooled vector is a learned token’s output: not the mean, and blind to padding', async () => {
+    const { g, out, params } = build(2, 'cls');
+    expect(g.params.has('text.cls')).toBe(true);
+    expect(out.tokens.shape).toEqual(['batch', 'length', 8]); // the CLS token is not among the tokens
+    const fetch = { tokens: out.tokens, pooled: out.pooled };
+    const a = await runGraph(g, fetch, { ids: IDS_A, mask: MASK }, params);
+    const b = await runGraph(g, fetch, { ids: IDS_B, mask: MASK }, params);
+    expect(a.tokens!.shape).toEqual([2, 5, 8]);
+    expect(maxAbsDiff(f32(a.pooled!), f32(b.pooled!))).toBeLessThan(1e-6);
+    const tok = f32(a.tokens!);
+    const mean0 = [...Array(8).keys()].map((k) => [0, 1, 2].reduce((acc, t) => acc + tok[t * 8 + k]!, 0) / 3);
+    expect(maxAbsDiff(f32(a.pooled!).slice(0, 8), mean0)).toBeGreaterThan(1e-3);
   });
 
   it('rejects bad inputs at trace time, naming the encoder and the shape', () => {
