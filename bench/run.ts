@@ -1,10 +1,12 @@
 /** `npm run bench -- <name>…`: runs the named benchmarks (all when none is named). */
 import { runEngineBench } from './engine.js';
 import { runMoeBench } from './moe.js';
+import { runServeBench } from './serve.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   engine: () => runEngineBench(),
   moe: () => runMoeBench(),
+  serve: () => runServeBench(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -31,7 +31,17 @@ export interface MoeApplyOptions {
   tokenMask?: Value;
   /** int64 [] seed of the training jitter noise (reproducible across resumes); without it RandomUniformLike is used. */
   noiseSeed?: Value;
+  /**
+   * Expert parallelism: computes the experts elsewhere. Given the layer's
+   * path and its dispatch buffer [E, C, D], returns the experts' outputs
+   * [E, C, D] (e.g. a placeholder input fed by remote shards); used instead
+   * of this layer's own experts.
+   */
+  remoteExperts?: RemoteExperts;
 }
+
+/** Hook of MoeApplyOptions.remoteExperts: (layer path, buffer [E, C, D]) → experts' outputs [E, C, D]. */
+export type RemoteExperts = (layerPath: string, buffer: Value) => Value;
 
 export interface MoeStats {
   /** Assignments each expert processed (kept, after the capacity cut) [E] int64. */
@@ -114,7 +124,7 @@ export class MoeLayer {
       let counts: Omit<MoeStats, 'routerProbsMean' | 'capacity'>;
       if (this.cfg.routing === 'expert-choice') {
         const r = expertChoiceRouting(xf, probs, valid, capacity, capDim); // buffer [E, C, D]
-        const out = this.experts.apply(r.buffer); // [E, C, D]
+        const out = o.remoteExperts ? o.remoteExperts(this.path, r.buffer) : this.experts.apply(r.buffer); // [E, C, D]
         yf = combineExpertChoice(out, r.token, r.gate, xf); // [N, D]
         loadBalance = this.g.scalar(0, x.dtype); // [] balanced by construction (Zhou et al. 2022 §3)
         counts = expertChoiceStats(r, xf, valid, modality);
@@ -123,7 +133,7 @@ export class MoeLayer {
         const p = positionInExpert(experts, valid, dropless ? 'dropless' : capacity, E); // per assignment [A], A = k·N
         capacity = p.capacity; // [] C
         const d = dispatchTokens(xf, p, capacity, E, capDim); // buffer [E, C, D]
-        const out = this.experts.apply(d.buffer); // [E, C, D]
+        const out = o.remoteExperts ? o.remoteExperts(this.path, d.buffer) : this.experts.apply(d.buffer); // [E, C, D]
         const gateA = op.where(p.keep, op.reshape(op.transpose(gates, [1, 0]), [-1]), 0); // [A] 0 when dropped
         yf = combineTokenChoice(out, d.slot, gateA, k, xf); // [N, D]
         const routedPerExpert = op.cast(op.reduceSum(p.routedOneHot, [0]), x.dtype); // [E]

@@ -11,8 +11,12 @@
  * mono. Chroma is upsampled by nearest neighbour (chroma siting ignored).
  * YCbCr → RGB uses BT.601 in limited (studio) range unless the header says
  * `XCOLORRANGE=FULL` — the same convention as ffmpeg's y4m demuxer.
+ *
+ * The writer (writeY4m) emits full-range BT.601 with `XCOLORRANGE=FULL`, in
+ * C444 or C420jpeg; the synthetic data set's videos are written with it.
  */
 import { open } from 'node:fs/promises';
+import { rgbToChw } from './image.js';
 
 export interface Y4mHeader {
   width: number;
@@ -53,6 +57,11 @@ const CHROMA: Record<string, [number, number] | null> = {
 };
 
 const MAGIC = 'YUV4MPEG2';
+
+/** Size [width, height] of each chroma plane for subsampling shifts `chroma`; [0, 0] for mono. */
+function chromaSize(width: number, height: number, chroma: [number, number] | null): [number, number] {
+  return chroma ? [Math.ceil(width / (1 << chroma[0])), Math.ceil(height / (1 << chroma[1]))] : [0, 0];
+}
 
 /** Parses the stream header at the start of `bytes` (which must contain its newline). */
 export function parseY4mHeader(bytes: Uint8Array, name = 'Y4M data'): Y4mHeader {
@@ -97,8 +106,7 @@ export function parseY4mHeader(bytes: Uint8Array, name = 'Y4M data'): Y4mHeader 
   const chroma = CHROMA[colorspace];
   const alpha = colorspace === '444alpha';
   const luma = width * height;
-  const cw = chroma ? Math.ceil(width / (1 << chroma[0])) : 0;
-  const ch = chroma ? Math.ceil(height / (1 << chroma[1])) : 0;
+  const [cw, ch] = chromaSize(width, height, chroma);
   const frameBytes = luma + 2 * cw * ch + (alpha ? luma : 0);
   return { width, height, fps, colorspace, range, headerBytes: nl + 1, frameBytes, chroma, alpha };
 }
@@ -115,9 +123,9 @@ export function y4mFrameToRgb(data: Uint8Array, h: Y4mHeader): Uint8Array {
   const y0 = full ? 0 : 16;
   const sx = chroma ? chroma[0] : 0;
   const sy = chroma ? chroma[1] : 0;
-  const cw = chroma ? Math.ceil(w / (1 << sx)) : 0;
+  const [cw, ch] = chromaSize(w, ht, chroma);
   const uOff = w * ht;
-  const vOff = uOff + cw * (chroma ? Math.ceil(ht / (1 << sy)) : 0);
+  const vOff = uOff + cw * ch;
   for (let y = 0; y < ht; y++) {
     for (let x = 0; x < w; x++) {
       const Y = (data[y * w + x] - y0) * ys;
@@ -218,24 +226,78 @@ function bufferSource(bytes: Uint8Array): Source {
   };
 }
 
-/** Encodes RGB frames [H, W, 3] as a C444 Y4M stream (full range) — for tests and fixtures. */
-export function encodeY4m444(frames: Uint8Array[], width: number, height: number, fps: [number, number] = [25, 1]): Uint8Array {
-  const header = Buffer.from(`${MAGIC} W${width} H${height} F${fps[0]}:${fps[1]} Ip A1:1 C444 XCOLORRANGE=FULL\n`, 'latin1');
-  const frameHeader = Buffer.from('FRAME\n', 'latin1');
-  const n = width * height;
-  const parts: Uint8Array[] = [header];
-  for (const rgb of frames) {
-    const planes = new Uint8Array(3 * n);
+/** Frames to encode: planar RGB in 0..1, each laid out [3, H, W]. */
+export interface Y4mVideo {
+  width: number;
+  height: number;
+  frames: Float32Array[];
+  /** Frame rate as numerator/denominator (e.g. [8, 1]); default [frame count, 1], a one-second clip. */
+  fps?: [number, number];
+}
+
+const byte = (v: number): number => Math.max(0, Math.min(255, Math.round(v)));
+
+/**
+ * Encodes RGB frames ([3, H, W], 0..1) as a `.y4m` file in full-range BT.601
+ * YCbCr, 4:4:4 (default, lossless up to rounding) or 4:2:0 JPEG-sited (2×2 chroma averages).
+ */
+export function writeY4m(video: Y4mVideo, opts: { colourSpace?: '444' | '420jpeg' } = {}): Uint8Array {
+  const { width: w, height: h, frames } = video;
+  if (!(Number.isInteger(w) && w > 0 && Number.isInteger(h) && h > 0)) throw new Error(`writeY4m: width and height must be positive integers, got ${w}×${h}`);
+  const cs = opts.colourSpace ?? '444';
+  const [num, den] = video.fps ?? [frames.length || 1, 1];
+  const header = `${MAGIC} W${w} H${h} F${num}:${den} Ip A1:1 C${cs} XCOLORRANGE=FULL\n`;
+  const [cw, ch] = chromaSize(w, h, CHROMA[cs]!);
+  const n = w * h;
+  const frameBytes = n + 2 * cw * ch;
+  const out = new Uint8Array(header.length + frames.length * (6 + frameBytes));
+  for (let i = 0; i < header.length; i++) out[i] = header.charCodeAt(i);
+  let pos = header.length;
+  const cb = new Float32Array(n);
+  const cr = new Float32Array(n);
+  frames.forEach((f, k) => {
+    if (f.length !== 3 * n) throw new Error(`writeY4m: frame ${k} has ${f.length} values, expected 3×${h}×${w} = ${3 * n}`);
+    for (let i = 0; i < 6; i++) out[pos + i] = 'FRAME\n'.charCodeAt(i);
+    pos += 6;
     for (let i = 0; i < n; i++) {
-      const r = rgb[3 * i];
-      const g = rgb[3 * i + 1];
-      const b = rgb[3 * i + 2];
-      const y = 0.299 * r + 0.587 * g + 0.114 * b;
-      planes[i] = clamp8(y);
-      planes[n + i] = clamp8(128 + (b - y) / 1.772);
-      planes[2 * n + i] = clamp8(128 + (r - y) / 1.402);
+      const r = f[i]! * 255;
+      const g = f[n + i]! * 255;
+      const b = f[2 * n + i]! * 255;
+      out[pos + i] = byte(0.299 * r + 0.587 * g + 0.114 * b);
+      cb[i] = 128 - 0.168736 * r - 0.331264 * g + 0.5 * b;
+      cr[i] = 128 + 0.5 * r - 0.418688 * g - 0.081312 * b;
     }
-    parts.push(frameHeader, planes);
-  }
-  return Buffer.concat(parts);
+    pos += n;
+    for (const [plane, src] of [[0, cb], [1, cr]] as const) {
+      const base = pos + plane * cw * ch;
+      for (let y = 0; y < ch; y++) {
+        for (let x = 0; x < cw; x++) {
+          if (cs === '444') {
+            out[base + y * cw + x] = byte(src[y * w + x]!);
+            continue;
+          }
+          let sum = 0;
+          let count = 0;
+          for (let dy = 0; dy < 2; dy++) {
+            for (let dx = 0; dx < 2; dx++) {
+              const yy = 2 * y + dy;
+              const xx = 2 * x + dx;
+              if (yy < h && xx < w) {
+                sum += src[yy * w + xx]!;
+                count++;
+              }
+            }
+          }
+          out[base + y * cw + x] = byte(sum / count);
+        }
+      }
+    }
+    pos += 2 * cw * ch;
+  });
+  return out;
+}
+
+/** Encodes 8-bit RGB frames [H, W, 3] with writeY4m (C444, full range) — for tests and fixtures. */
+export function encodeY4m444(frames: Uint8Array[], width: number, height: number, fps: [number, number] = [25, 1]): Uint8Array {
+  return writeY4m({ width, height, frames: frames.map((rgb) => rgbToChw(rgb, height, width)), fps });
 }

@@ -1,0 +1,165 @@
+/**
+ * `npm run bench -- serve`: HTTP load (autocannon, fixed concurrency)
+ * against `mixmodal serve` in a child process on 127.0.0.1, with dynamic
+ * batching on (max batch 32, 2000 µs queue delay) and off (max batch 1), on
+ * embeddings and on short greedy chat requests (distinct inputs, cache off);
+ * then the latency of a cache hit against a miss at concurrency 1. The model
+ * is models/mm-small-synth when it exists (the trained demo model), else
+ * mm-small with random weights in a temporary folder.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { trainBpe } from '../src/data/tokenizer/train-bpe.js';
+import { MODEL_CONFIG_DIR, validateModelConfig } from '../src/model/config.js';
+import { saveModelFolder } from '../src/model/model-folder.js';
+import { allParams, TEST_SENTENCES } from '../src/serve/testing.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const WORDS = 'red blue green yellow circle square triangle star small large dog cat runs sits above below left right of the a on near river grass picture shows two three shapes'.split(' ');
+
+export interface ServeBenchOptions {
+  concurrency?: number;
+  /** Seconds of measured load per run (after 1 s of warm-up load). */
+  seconds?: number;
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function modelDir(): Promise<{ dir: string; what: string; cleanup: () => void }> {
+  const demo = join(ROOT, 'models/mm-small-synth');
+  if (existsSync(join(demo, 'config.json'))) return { dir: demo, what: 'models/mm-small-synth (trained demo model)', cleanup: () => {} };
+  const tmp = mkdtempSync(join(tmpdir(), 'mixmodal-bench-serve-'));
+  const raw = JSON.parse(readFileSync(join(MODEL_CONFIG_DIR, 'mm-small.json'), 'utf8')) as Record<string, unknown>;
+  const cfg = validateModelConfig(raw);
+  const tokenizer = await trainBpe([...TEST_SENTENCES, WORDS.join(' ')], { vocabSize: 400 });
+  await saveModelFolder(tmp, { cfg: raw, params: allParams(cfg, 0), tokenizer });
+  return { dir: tmp, what: 'mm-small with random weights (models/mm-small-synth not found; `npm run train:demo` makes it)', cleanup: () => rmSync(tmp, { recursive: true, force: true }) };
+}
+
+async function startServer(dir: string, flags: string[]): Promise<{ url: string; child: ChildProcess; modelId: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/mixmodal.js'), 'serve', '--model', dir, '--port', '0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((ok, fail) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /serve: (\S+) \(version \S+\) listening on (http:\/\/\S+)/.exec(out);
+      if (m) ok({ url: m[2]!, child, modelId: m[1]! });
+    });
+    child.once('exit', (code) => fail(new Error(`mixmodal serve exited ${code}: ${out}`)));
+  });
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  return new Promise((ok) => {
+    child.once('exit', () => ok());
+    process.kill(child.pid!, 'SIGTERM');
+  });
+}
+
+let counter = 0;
+/** A different short sentence every call (so neither the cache nor identical rows help). */
+function sentence(): string {
+  const n = ++counter;
+  return Array.from({ length: 6 + (n % 5) }, (_, i) => WORDS[(n * 7 + i * 13 + Math.floor(n / 11)) % WORDS.length]).join(' ') + ` #${n}`;
+}
+
+type Body = (modelId: string) => string;
+const embedBody: Body = (model) => JSON.stringify({ model, input: sentence() });
+const chatBody: Body = (model) => JSON.stringify({ model, messages: [{ role: 'user', content: sentence() }], max_tokens: 8, temperature: 0 });
+
+async function load(url: string, path: string, body: () => string, connections: number, seconds: number): Promise<Load> {
+  const run = (duration: number) =>
+    autocannon({
+      url: `${url}${path}`,
+      connections,
+      duration,
+      timeout: 60,
+      requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: body() }) }],
+    });
+  await run(1); // warm-up: compiles sessions, fills caches of the OS and the allocator
+  const r = await run(seconds);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
+}
+
+/** Latency of `n` sequential requests on one keep-alive connection (ms, sub-millisecond precision). */
+async function sequential(url: string, path: string, body: () => string, n: number): Promise<{ p50: number; p99: number; mean: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const { hostname, port } = new URL(url);
+  const once = (data: string) =>
+    new Promise<number>((ok, fail) => {
+      const t0 = performance.now();
+      const req = request({ hostname, port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? ok(performance.now() - t0) : fail(new Error(`HTTP ${res.statusCode}`))));
+      });
+      req.on('error', fail);
+      req.end(data);
+    });
+  for (let i = 0; i < 20; i++) await once(body());
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) ms.push(await once(body()));
+  agent.destroy();
+  ms.sort((a, b) => a - b);
+  return { p50: ms[Math.floor(n * 0.5)]!, p99: ms[Math.min(n - 1, Math.floor(n * 0.99))]!, mean: ms.reduce((a, b) => a + b, 0) / n };
+}
+
+const fmt = (l: Load) => `${l.rps.toFixed(0).padStart(6)} req/s   p50 ${l.p50.toFixed(1).padStart(7)} ms   p99 ${l.p99.toFixed(1).padStart(7)} ms${l.errors ? `   (${l.errors} errors)` : ''}`;
+
+export async function runServeBench(o: ServeBenchOptions = {}): Promise<Record<string, number>> {
+  const concurrency = o.concurrency ?? 32;
+  const seconds = o.seconds ?? 6;
+  const model = await modelDir();
+  console.log(`model: ${model.what}`);
+  console.log(`load: autocannon in this process, ${concurrency} connections, ${seconds} s per run (+1 s warm-up), distinct inputs, cache off;`);
+  console.log(`server: \`mixmodal serve\` in a child process, ONNX Runtime 1 thread (the default), ${availableParallelism()} cores shared with the load generator`);
+  const modes: [string, string[]][] = [
+    ['batching on  (max batch 32, delay 2000 µs)', ['--max-batch', '32', '--max-queue-delay-us', '2000']],
+    ['batching off (max batch 1)               ', ['--max-batch', '1', '--max-queue-delay-us', '0']],
+  ];
+  const results: Record<string, number> = {};
+  try {
+    const byWorkload: Record<string, Load[]> = { embeddings: [], chat: [] };
+    for (const [name, flags] of modes) {
+      const s = await startServer(model.dir, [...flags, '--no-cache']);
+      try {
+        byWorkload.embeddings!.push(await load(s.url, '/v1/embeddings', () => embedBody(s.modelId), concurrency, seconds));
+        byWorkload.chat!.push(await load(s.url, '/v1/chat/completions', () => chatBody(s.modelId), concurrency, seconds));
+      } finally {
+        await stopServer(s.child);
+      }
+      console.log(`  ${name}  embeddings: ${fmt(byWorkload.embeddings!.at(-1)!)}`);
+      console.log(`  ${' '.repeat(name.length)}  chat (8 tokens): ${fmt(byWorkload.chat!.at(-1)!)}`);
+    }
+    for (const [w, [on, off]] of Object.entries(byWorkload) as [string, Load[]][]) {
+      const ratio = on!.rps / off!.rps;
+      console.log(`${w}: batching on / off throughput = ${ratio.toFixed(2)}× (target ≥ 3× at concurrency 32)`);
+      Object.assign(results, { [`${w}OnRps`]: on!.rps, [`${w}OffRps`]: off!.rps, [`${w}Ratio`]: ratio, [`${w}OnP99`]: on!.p99, [`${w}OffP99`]: off!.p99 });
+    }
+
+    const s = await startServer(model.dir, ['--max-batch', '32', '--max-queue-delay-us', '2000']);
+    try {
+      const fixed = JSON.stringify({ model: s.modelId, messages: [{ role: 'user', content: 'a red circle above a blue square' }], max_tokens: 8, temperature: 0 });
+      const hit = await sequential(s.url, '/v1/chat/completions', () => fixed, 500);
+      const miss = await sequential(s.url, '/v1/chat/completions', () => chatBody(s.modelId), 200);
+      const ms = (x: { p50: number; p99: number }) => `p50 ${x.p50.toFixed(2)} ms   p99 ${x.p99.toFixed(2)} ms`;
+      console.log(`cache (in-process LRU), one connection, chat (8 tokens): hit ${ms(hit)};  miss ${ms(miss)}`);
+      Object.assign(results, { cacheHitP50: hit.p50, cacheHitP99: hit.p99, cacheMissP50: miss.p50, cacheMissP99: miss.p99 });
+    } finally {
+      await stopServer(s.child);
+    }
+  } finally {
+    model.cleanup();
+  }
+  return results;
+}
