@@ -12,6 +12,7 @@ import { allOpSchemas } from '../graph/op-schema.js';
 import * as op from '../graph/ops/index.js';
 import { zerosInit } from '../graph/param-init.js';
 import type { Value } from '../graph/value.js';
+import { erf, gelu as geluExact } from '../moe/reference.js'; // float64 erf and exact GELU
 import { Session } from '../runtime/session.js';
 import { gradcheck, init, type GradCheckCase, type GradCheckResult, type InputSpec } from './gradcheck.js';
 import { gradients } from './gradients.js';
@@ -25,18 +26,6 @@ const int8s = (g: Graph, shape: number[], xs: number[]): Value => g.constant(hos
 
 // ---- float64 references for ops ORT cannot run in float64 -----------------
 
-/** erf(x) = 2/√π·e^(−x²)·Σ 2ⁿx^(2n+1)/(1·3·…·(2n+1)): positive terms, ~1e-15 accurate for |x| ≤ 4. */
-function erf(x: number): number {
-  if (Math.abs(x) > 5) return Math.sign(x);
-  let term = x;
-  let sum = x;
-  for (let n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
-    term *= (2 * x * x) / (2 * n + 1);
-    sum += term;
-  }
-  return (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x) * sum;
-}
-const geluExact = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
 const geluTanh = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
 const mapRef = (f: (x: number) => number) => (xs: Float64Array[]) => xs[0]!.map(f);
 

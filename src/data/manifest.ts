@@ -33,19 +33,19 @@ import readline from 'node:readline';
 export type Split = 'train' | 'val' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'val', 'test'];
 
-/** One validated line of a manifest. */
-export interface ManifestExample {
+/** One line of a manifest as written (what synth/ writes and this reader reads). */
+export interface ManifestLine {
   /** Unique, non-empty. */
   id: string;
   /** 'train' when the line has none. */
-  split: Split;
+  split?: Split;
   /** Free text (the text modality input). */
   text?: string;
-  /** Absolute path of the image file. */
+  /** Path of the image file, relative to the manifest's folder unless absolute. */
   image?: string;
-  /** Absolute path of the audio file. */
+  /** Path of the audio file, likewise. */
   audio?: string;
-  /** Absolute path of the video file. */
+  /** Path of the video file, likewise. */
   video?: string;
   /** Target caption (stage-3 captioning). */
   caption?: string;
@@ -53,6 +53,11 @@ export interface ManifestExample {
   question?: string;
   /** Answer to `question`. */
   answer?: string;
+}
+
+/** One validated line of a manifest: the split filled in, media paths made absolute. */
+export interface ManifestExample extends ManifestLine {
+  split: Split;
   /** 1-based line number in the manifest. */
   line: number;
 }

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { emitModel } from '../graph/emit-onnx.js';
 import { Graph } from '../graph/graph.js';
 import { hostTensor, type HostTensor } from '../graph/host-tensor.js';
 import { initParams } from '../runtime/init-params.js';
-import { Session } from '../runtime/session.js';
 import { Embedding } from './embedding.js';
-
-async function runY(g: Graph, params: Map<string, HostTensor>, feeds: Record<string, HostTensor>): Promise<HostTensor> {
-  const s = await Session.create(emitModel(g, { paramValues: params }), { threads: 1 });
-  try {
-    return (await s.run(feeds)).y!;
-  } finally {
-    await s.release();
-  }
-}
+import { runY } from './test-helpers.js';
 
 const ids = (shape: number[], values: number[]): HostTensor<'int64'> => hostTensor('int64', shape, BigInt64Array.from(values.map(BigInt)));
 

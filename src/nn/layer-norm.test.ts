@@ -1,25 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { emitModel } from '../graph/emit-onnx.js';
 import { Graph } from '../graph/graph.js';
-import { hostTensor, type HostTensor } from '../graph/host-tensor.js';
-import { Random } from '../graph/random.js';
 import { initParams } from '../runtime/init-params.js';
-import { Session } from '../runtime/session.js';
 import { LayerNorm } from './layer-norm.js';
-
-async function runY(g: Graph, params: Map<string, HostTensor>, feeds: Record<string, HostTensor>): Promise<HostTensor> {
-  const s = await Session.create(emitModel(g, { paramValues: params }), { threads: 1 });
-  try {
-    return (await s.run(feeds)).y!;
-  } finally {
-    await s.release();
-  }
-}
-
-const randn = (shape: number[], seed: number, scale = 1, shift = 0): HostTensor<'float32'> => {
-  const r = new Random(seed);
-  return hostTensor('float32', shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => shift + scale * r.normal()));
-};
+import { expectClose, randn, runY } from './test-helpers.js';
 
 /** y = (x − mean) / sqrt(var + ε) · w + b over the last dim (biased variance). */
 function layerNormRef(x: Float32Array, w: Float32Array, b: Float32Array | null, d: number, eps: number): Float64Array {
@@ -35,11 +18,6 @@ function layerNormRef(x: Float32Array, w: Float32Array, b: Float32Array | null, 
     for (let i = 0; i < d; i++) y[r * d + i] = (x[r * d + i]! - mean) * inv * w[i]! + (b ? b[i]! : 0);
   }
   return y;
-}
-
-function expectClose(actual: HostTensor, expected: ArrayLike<number>, tol: number): void {
-  expect(actual.data.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) expect(Math.abs((actual.data[i] as number) - expected[i]!)).toBeLessThan(tol);
 }
 
 describe('LayerNorm', () => {

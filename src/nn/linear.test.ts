@@ -1,45 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { emitModel } from '../graph/emit-onnx.js';
 import { Graph } from '../graph/graph.js';
-import { hostTensor, type HostTensor } from '../graph/host-tensor.js';
-import { Random } from '../graph/random.js';
+import { hostTensor } from '../graph/host-tensor.js';
 import { initParams } from '../runtime/init-params.js';
-import { Session } from '../runtime/session.js';
 import { Linear } from './linear.js';
-
-/** Emits `g` with its parameters baked in, runs it once and returns output `y`. */
-async function runY(g: Graph, params: Map<string, HostTensor>, feeds: Record<string, HostTensor>): Promise<HostTensor> {
-  const s = await Session.create(emitModel(g, { paramValues: params }), { threads: 1 });
-  try {
-    return (await s.run(feeds)).y!;
-  } finally {
-    await s.release();
-  }
-}
-
-const randn = (shape: number[], seed: number): HostTensor<'float32'> => {
-  const r = new Random(seed);
-  return hostTensor('float32', shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal()));
-};
-
-/** Plain y[r, o] = Σ_i x[r, i]·W[i, o] + b[o] over the flattened leading dims. */
-function linearRef(x: Float32Array, w: Float32Array, b: Float32Array | null, inF: number, outF: number): Float64Array {
-  const rows = x.length / inF;
-  const y = new Float64Array(rows * outF);
-  for (let r = 0; r < rows; r++) {
-    for (let o = 0; o < outF; o++) {
-      let acc = b ? b[o]! : 0;
-      for (let i = 0; i < inF; i++) acc += x[r * inF + i]! * w[i * outF + o]!;
-      y[r * outF + o] = acc;
-    }
-  }
-  return y;
-}
-
-function expectClose(actual: HostTensor, expected: ArrayLike<number>, tol: number): void {
-  expect(actual.data.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) expect(Math.abs((actual.data[i] as number) - expected[i]!)).toBeLessThan(tol);
-}
+import { expectClose, linearRef, randn, runY } from './test-helpers.js';
 
 describe('Linear', () => {
   it('creates weight [in, out] and bias [out] under its scope path', () => {

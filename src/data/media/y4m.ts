@@ -235,8 +235,6 @@ export interface Y4mVideo {
   fps?: [number, number];
 }
 
-const byte = (v: number): number => Math.max(0, Math.min(255, Math.round(v)));
-
 /**
  * Encodes RGB frames ([3, H, W], 0..1) as a `.y4m` file in full-range BT.601
  * YCbCr, 4:4:4 (default, lossless up to rounding) or 4:2:0 JPEG-sited (2×2 chroma averages).
@@ -263,7 +261,7 @@ export function writeY4m(video: Y4mVideo, opts: { colourSpace?: '444' | '420jpeg
       const r = f[i]! * 255;
       const g = f[n + i]! * 255;
       const b = f[2 * n + i]! * 255;
-      out[pos + i] = byte(0.299 * r + 0.587 * g + 0.114 * b);
+      out[pos + i] = clamp8(0.299 * r + 0.587 * g + 0.114 * b);
       cb[i] = 128 - 0.168736 * r - 0.331264 * g + 0.5 * b;
       cr[i] = 128 + 0.5 * r - 0.418688 * g - 0.081312 * b;
     }
@@ -271,30 +269,25 @@ export function writeY4m(video: Y4mVideo, opts: { colourSpace?: '444' | '420jpeg
     for (const [plane, src] of [[0, cb], [1, cr]] as const) {
       const base = pos + plane * cw * ch;
       for (let y = 0; y < ch; y++) {
-        for (let x = 0; x < cw; x++) {
-          if (cs === '444') {
-            out[base + y * cw + x] = byte(src[y * w + x]!);
-            continue;
-          }
-          let sum = 0;
-          let count = 0;
-          for (let dy = 0; dy < 2; dy++) {
-            for (let dx = 0; dx < 2; dx++) {
-              const yy = 2 * y + dy;
-              const xx = 2 * x + dx;
-              if (yy < h && xx < w) {
-                sum += src[yy * w + xx]!;
-                count++;
-              }
-            }
-          }
-          out[base + y * cw + x] = byte(sum / count);
-        }
+        for (let x = 0; x < cw; x++) out[base + y * cw + x] = clamp8(cs === '444' ? src[y * w + x]! : blockMean(src, w, h, x, y));
       }
     }
     pos += 2 * cw * ch;
   });
   return out;
+}
+
+/** Mean of the (up to) 2×2 values of plane `src` [h, w] under 4:2:0 chroma sample (x, y). */
+function blockMean(src: Float32Array, w: number, h: number, x: number, y: number): number {
+  let sum = 0;
+  let count = 0;
+  for (let yy = 2 * y; yy < Math.min(h, 2 * y + 2); yy++) {
+    for (let xx = 2 * x; xx < Math.min(w, 2 * x + 2); xx++) {
+      sum += src[yy * w + xx]!;
+      count++;
+    }
+  }
+  return sum / count;
 }
 
 /** Encodes 8-bit RGB frames [H, W, 3] with writeY4m (C444, full range) — for tests and fixtures. */

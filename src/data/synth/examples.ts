@@ -1,25 +1,15 @@
 /**
- * The examples of one scene — the manifest lines that share its media — and
- * the manifest line type. Text only; the media are rendered in ./generate.ts.
+ * The examples of one scene — the manifest lines that share its media. Text
+ * only; the media are rendered in ./generate.ts.
  */
 import { Random } from '../../graph/random.js';
+import type { ManifestLine } from '../manifest.js';
 import { imageCaption, videoCaption } from './captions.js';
 import { askQuestions, MOTION_FAMILIES, SCENE_FAMILIES, type QaPair } from './questions.js';
 import type { Scene } from './scene.js';
 import type { Split } from './splits.js';
 
-/** One line of a manifest (JSON Lines). Media paths are relative to the manifest file; every field but `id` is optional. */
-export interface ManifestLine {
-  id: string;
-  split?: Split;
-  text?: string;
-  image?: string;
-  audio?: string;
-  video?: string;
-  caption?: string;
-  question?: string;
-  answer?: string;
-}
+export type { ManifestLine };
 
 /** Everything said about one scene. */
 export interface SceneText {

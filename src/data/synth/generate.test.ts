@@ -5,10 +5,10 @@ import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/main.js';
+import { Y4mReader } from '../media/y4m.js';
 import { generateSynth, type SynthSummary } from './generate.js';
 import type { Scene } from './scene.js';
 import { oracleAnswer, parseImageCaption, parseVideoCaption } from './testing.js';
-import { readY4m } from './y4m.js';
 
 const root = mkdtempSync(join(tmpdir(), 'synth-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -94,8 +94,9 @@ describe('generateSynth', () => {
     const meta = await sharp(join(dir, 'img/s000000.png')).metadata();
     expect([meta.width, meta.height, meta.channels]).toEqual([32, 32, 3]);
     expect(readFileSync(join(dir, 'wav/s000000.wav')).length).toBe(44 + 2 * 16000);
-    const v = readY4m(readFileSync(join(dir, 'vid/s000000.y4m')));
-    expect([v.width, v.height, v.frames.length, v.fps]).toEqual([24, 24, 4, [4, 1]]);
+    const v = await Y4mReader.open(join(dir, 'vid/s000000.y4m'));
+    expect([v.header.width, v.header.height, v.frameCount, v.header.fps, v.header.range]).toEqual([24, 24, 4, [4, 1], 'full']);
+    await v.close();
     const written = JSON.parse(readFileSync(join(dir, 'synth.json'), 'utf8')) as SynthSummary;
     expect(written.options.imageSize).toBe(32);
     expect(written.sound.pitchHz.red).toBe(262);

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { Random } from '../../graph/random.js';
 import { writeFileAtomic } from '../../runtime/atomic-write.js';
+import { writeY4m } from '../media/y4m.js';
 import { encodeWav, synthesizeAudio, toneWindow } from './audio.js';
 import { mediaPaths, sceneLines, sceneText, type ManifestLine, type QuestionCounts, type SceneText } from './examples.js';
 import { renderObjects, type RgbImage } from './raster.js';
@@ -22,7 +23,6 @@ import { sampleScene, type Scene } from './scene.js';
 import { assignSplits, checkFractions, SPLITS, type Split, type SplitFractions } from './splits.js';
 import { renderVideo } from './video.js';
 import * as vocab from './vocab.js';
-import { writeY4m } from './y4m.js';
 
 export interface SynthOptions extends QuestionCounts, SplitFractions {
   /** Number of scenes (each gives several manifest lines). */

@@ -7,6 +7,6 @@ export * from './examples.js';
 export * from './raster.js';
 export * from './audio.js';
 export * from './video.js';
-export * from './y4m.js';
+export { writeY4m, type Y4mVideo } from '../media/y4m.js';
 export * from './splits.js';
 export * from './generate.js';

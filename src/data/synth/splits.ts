@@ -5,9 +5,9 @@
  * the rest to train — exact counts, deterministic for (seed, n).
  */
 import { Random } from '../../graph/random.js';
+import type { Split } from '../manifest.js';
 
-export const SPLITS = ['train', 'val', 'test'] as const;
-export type Split = (typeof SPLITS)[number];
+export { SPLITS, type Split } from '../manifest.js';
 
 export interface SplitFractions {
   /** Fraction of scenes in the validation split (default 0.1). */

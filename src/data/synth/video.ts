@@ -5,7 +5,7 @@
  */
 import { renderObjects, toPlanar, type RgbImage } from './raster.js';
 import { positionAt, type Scene } from './scene.js';
-import type { Y4mVideo } from './y4m.js';
+import type { Y4mVideo } from '../media/y4m.js';
 
 export interface VideoOptions {
   /** Number of frames (default 8). */

@@ -1,20 +1,40 @@
 /** Indexing ops: Gather, GatherElements, GatherND, ScatterND, ScatterElements, NonZero. */
 import { defineOp } from '../op-schema.js';
-import { freshDim, normAxis, type Dim } from '../shape.js';
+import { freshDim, type Dim } from '../shape.js';
 import type { Value } from '../value.js';
-import { knownInts, req, requireIndexType, sameDType } from './infer-helpers.js';
+import { axisAttr, knownInts, req, requireIndexType, sameDType } from './infer-helpers.js';
 
 const REDUCTIONS = ['none', 'add', 'mul', 'max', 'min'];
+
+/**
+ * Inputs data (0), indices (1) and, with `updates`, updates (2) of the same
+ * dtype as data. Indices must be int64 with `int64Only` (the ND ops), else int64 or int32.
+ */
+function dataAndIndices(
+  inputs: readonly (Value | null)[],
+  o: { int64Only?: boolean; updates?: boolean } = {},
+): { data: Value; idx: Value; upd: Value | null } {
+  const data = req(inputs, 0, 'data');
+  const idx = req(inputs, 1, 'indices');
+  const upd = o.updates ? req(inputs, 2, 'updates') : null;
+  if (!o.int64Only) requireIndexType(idx);
+  else if (idx.dtype !== 'int64') throw new Error(`indices must be int64, got ${idx.dtype}`);
+  if (upd) sameDType([data, upd], 'data and updates');
+  return { data, idx, upd };
+}
+
+/** The `reduction` attribute must be one ONNX knows (default 'none'). */
+function checkReduction(attrs: Record<string, unknown>): void {
+  if (!REDUCTIONS.includes((attrs.reduction as string | undefined) ?? 'none')) throw new Error(`bad reduction ${String(attrs.reduction)}`);
+}
 
 defineOp({
   opType: 'Gather',
   attrs: { axis: 'int' },
   differentiableInputs: [0],
   infer(inputs, attrs) {
-    const data = req(inputs, 0, 'data');
-    const idx = req(inputs, 1, 'indices');
-    requireIndexType(idx);
-    const axis = normAxis((attrs.axis as number | undefined) ?? 0, data.rank);
+    const { data, idx } = dataAndIndices(inputs);
+    const axis = axisAttr(attrs, data.rank);
     const shape: Dim[] = [...data.shape.slice(0, axis), ...idx.shape, ...data.shape.slice(axis + 1)];
     const known = knownInts(idx);
     const symbolic = data.symbolic && data.rank === 1 && known ? known.map((i) => data.symbolic![i < 0 ? i + data.symbolic!.length : i]!) : undefined;
@@ -27,10 +47,8 @@ defineOp({
   attrs: { axis: 'int' },
   differentiableInputs: [0],
   infer(inputs, attrs) {
-    const data = req(inputs, 0, 'data');
-    const idx = req(inputs, 1, 'indices');
-    requireIndexType(idx);
-    normAxis((attrs.axis as number | undefined) ?? 0, data.rank);
+    const { data, idx } = dataAndIndices(inputs);
+    axisAttr(attrs, data.rank);
     if (idx.rank !== data.rank) throw new Error('indices must have the rank of data');
     return [{ dtype: data.dtype, shape: idx.shape }];
   },
@@ -41,9 +59,7 @@ defineOp({
   attrs: { batch_dims: 'int' },
   differentiableInputs: [0],
   infer(inputs, attrs) {
-    const data = req(inputs, 0, 'data');
-    const idx = req(inputs, 1, 'indices');
-    if (idx.dtype !== 'int64') throw new Error(`indices must be int64, got ${idx.dtype}`);
+    const { data, idx } = dataAndIndices(inputs, { int64Only: true });
     if (attrs.batch_dims) throw new Error('batch_dims > 0 is not supported');
     const k = idx.shape[idx.rank - 1];
     if (typeof k !== 'number' || k > data.rank) throw new Error(`last indices dim must be static and ≤ data rank, got ${k}`);
@@ -56,16 +72,12 @@ defineOp({
   attrs: { reduction: 'string' },
   differentiableInputs: [0, 2],
   infer(inputs, attrs) {
-    const data = req(inputs, 0, 'data');
-    const idx = req(inputs, 1, 'indices');
-    const upd = req(inputs, 2, 'updates');
-    if (idx.dtype !== 'int64') throw new Error(`indices must be int64, got ${idx.dtype}`);
-    sameDType([data, upd], 'data and updates');
-    if (!REDUCTIONS.includes((attrs.reduction as string | undefined) ?? 'none')) throw new Error(`bad reduction ${String(attrs.reduction)}`);
+    const { data, idx, upd } = dataAndIndices(inputs, { int64Only: true, updates: true });
+    checkReduction(attrs);
     const k = idx.shape[idx.rank - 1];
     if (typeof k !== 'number') throw new Error('last indices dim must be static');
     const want = [...idx.shape.slice(0, -1), ...data.shape.slice(k)];
-    if (upd.rank !== want.length) throw new Error(`updates must have shape [${want.join(', ')}]`);
+    if (upd!.rank !== want.length) throw new Error(`updates must have shape [${want.join(', ')}]`);
     return [{ dtype: data.dtype, shape: data.shape }];
   },
 });
@@ -75,14 +87,10 @@ defineOp({
   attrs: { axis: 'int', reduction: 'string' },
   differentiableInputs: [0, 2],
   infer(inputs, attrs) {
-    const data = req(inputs, 0, 'data');
-    const idx = req(inputs, 1, 'indices');
-    const upd = req(inputs, 2, 'updates');
-    requireIndexType(idx);
-    sameDType([data, upd], 'data and updates');
-    normAxis((attrs.axis as number | undefined) ?? 0, data.rank);
-    if (idx.rank !== data.rank || upd.rank !== data.rank) throw new Error('data, indices and updates must have one rank');
-    if (!REDUCTIONS.includes((attrs.reduction as string | undefined) ?? 'none')) throw new Error(`bad reduction ${String(attrs.reduction)}`);
+    const { data, idx, upd } = dataAndIndices(inputs, { updates: true });
+    axisAttr(attrs, data.rank);
+    if (idx.rank !== data.rank || upd!.rank !== data.rank) throw new Error('data, indices and updates must have one rank');
+    checkReduction(attrs);
     return [{ dtype: data.dtype, shape: data.shape }];
   },
 });

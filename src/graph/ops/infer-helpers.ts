@@ -1,5 +1,5 @@
 import { ONNX_DTYPE_CODE, type DType } from '../dtype.js';
-import { type Dim, formatShape } from '../shape.js';
+import { type Dim, formatShape, normAxis } from '../shape.js';
 import type { Value } from '../value.js';
 
 /** The input at `i`, or an error naming it when it is missing. */
@@ -34,6 +34,11 @@ export function requireFloat(v: Value, what = 'input'): void {
   if (!['float32', 'float64', 'float16', 'bfloat16'].includes(v.dtype)) {
     throw new Error(`${what} must be floating point, got ${v.dtype}`);
   }
+}
+
+/** The op's `axis` attribute (`dflt` when absent), normalised against `rank` (an error when out of range). */
+export function axisAttr(attrs: Readonly<Record<string, unknown>>, rank: number, dflt = 0): number {
+  return normAxis((attrs.axis as number | undefined) ?? dflt, rank);
 }
 
 export function requireIndexType(v: Value, what = 'indices'): void {

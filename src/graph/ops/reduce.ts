@@ -2,7 +2,7 @@
 import { defineOp } from '../op-schema.js';
 import { freshDim, normAxis, type Dim } from '../shape.js';
 import type { Value } from '../value.js';
-import { dtypeFromCode, knownInts, req, requireFloat, requireInts, sameDType } from './infer-helpers.js';
+import { axisAttr, dtypeFromCode, knownInts, req, requireFloat, requireInts, sameDType } from './infer-helpers.js';
 
 for (const opType of ['ReduceSum', 'ReduceMean', 'ReduceMax'] as const) {
   defineOp({
@@ -34,7 +34,7 @@ for (const opType of ['Softmax', 'LogSoftmax'] as const) {
     infer(inputs, attrs) {
       const x = req(inputs, 0, 'input');
       requireFloat(x);
-      normAxis((attrs.axis as number | undefined) ?? -1, x.rank);
+      axisAttr(attrs, x.rank, -1);
       return [{ dtype: x.dtype, shape: x.shape }];
     },
   });
@@ -58,7 +58,7 @@ defineOp({
   differentiableInputs: [0],
   infer(inputs, attrs) {
     const x = req(inputs, 0, 'X');
-    const axis = normAxis((attrs.axis as number | undefined) ?? -1, x.rank);
+    const axis = axisAttr(attrs, x.rank, -1);
     const k = knownInts(req(inputs, 1, 'K'));
     const d = x.shape[axis]!;
     if (k && typeof d === 'number' && k[0]! > d) throw new Error(`K = ${k[0]} exceeds axis size ${d}`);
@@ -80,7 +80,7 @@ defineOp({
     const scale = req(inputs, 1, 'Scale');
     requireFloat(x);
     sameDType(inputs.filter((v): v is Value => !!v));
-    const axis = normAxis((attrs.axis as number | undefined) ?? -1, x.rank);
+    const axis = axisAttr(attrs, x.rank, -1);
     const norm = x.shape.slice(axis);
     for (const p of [scale, inputs[2]]) {
       if (p && (p.rank > norm.length || p.shape.some((d, i) => conflicts(d, norm[norm.length - p.rank + i]!)))) {

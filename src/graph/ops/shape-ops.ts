@@ -8,7 +8,7 @@ import type { HostTensor } from '../host-tensor.js';
 import { defineOp } from '../op-schema.js';
 import { broadcastShapes, freshDim, normAxis, staticNumel, type Dim } from '../shape.js';
 import type { Value } from '../value.js';
-import { knownInts, req, requireIndexType, requireInts, sameDType, shapeContents } from './infer-helpers.js';
+import { axisAttr, knownInts, req, requireIndexType, requireInts, sameDType, shapeContents } from './infer-helpers.js';
 
 defineOp({
   opType: 'Reshape',
@@ -88,7 +88,7 @@ defineOp({
   differentiableInputs: [0],
   infer(inputs, attrs) {
     const x = req(inputs, 0, 'input');
-    const axis = normAxis((attrs.axis as number | undefined) ?? 0, x.rank);
+    const axis = axisAttr(attrs, x.rank);
     const d = x.shape[axis]!;
     let sizes: Dim[];
     const splitIn = inputs[1];

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../../graph/graph.js';
-import type { HostTensor } from '../../graph/host-tensor.js';
 import { initParams } from '../../runtime/init-params.js';
 import { AudioEncoder } from './audio-encoder.js';
-import { gradientsOfEveryParam, maxAbsDiff, randn, runGraph } from './test-helpers.js';
+import { expectGradientOnEveryParam, f32, gradientsOfEveryParam, maxAbsDiff, randn, runGraph } from './test-helpers.js';
 
 /** 0.1 s at 8 kHz = 800 samples → 1 + ⌊(800 − 256)/80⌋ = 7 frames → 3 tokens of 2 frames (frame 7 dropped). */
 const CFG = {
@@ -18,7 +17,6 @@ const CFG = {
   layers: 0,
   heads: 2,
 };
-const f32 = (t: HostTensor) => Array.from(t.data as Float32Array);
 
 describe('AudioEncoder', () => {
   it('sizes: 800 samples → 7 frames → 3 tokens; 600 samples → 5 frames → 2 tokens', () => {
@@ -65,11 +63,7 @@ describe('AudioEncoder', () => {
     const out = enc.apply(g.input('wave', 'float32', ['batch', 800]));
     const { grads, forward } = await gradientsOfEveryParam(g, out, { wave: randn([2, 800], 4, 0.3) });
     expect(forward.tokens!.shape).toEqual([2, 3, 8]);
-    for (const [path, grad] of grads) {
-      expect(grad, path).not.toBeNull();
-      expect(f32(grad!).every(Number.isFinite), path).toBe(true);
-      expect(Math.max(...f32(grad!).map(Math.abs)), path).toBeGreaterThan(0);
-    }
+    expectGradientOnEveryParam(grads);
   });
 
   it('rejects bad input shapes at trace time, naming the encoder and the shape', () => {

@@ -5,7 +5,7 @@
  * and the cross-field rules, naming the encoder in every message.
  */
 import { validateConfig, type ConfigOf, type ConfigSchema } from '../../nn/config.js';
-import { melFilterbank } from './mel.js';
+import { melFilterbank, melFrameCount } from './mel.js';
 
 /** Per-channel RGB statistics an image is normalised with, inside the graph. */
 export type PixelNormalization = 'imagenet' | 'clip' | 'none';
@@ -18,6 +18,9 @@ export const PIXEL_STATS: Record<PixelNormalization, { mean: [number, number, nu
   clip: { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711] },
   none: { mean: [0, 0, 0], std: [1, 1, 1] },
 };
+
+/** The `normalization` field of the image and video encoder schemas. */
+const NORMALIZATION_FIELD = { type: 'enum', values: ['imagenet', 'clip', 'none'], default: 'imagenet' } as const;
 
 /** Fields every encoder shares: width and the transformer layers on top of the front-end. */
 export interface EncoderStackConfig {
@@ -67,7 +70,7 @@ export const IMAGE_ENCODER_SCHEMA = {
   ...STACK_SCHEMA,
   imageSize: { type: 'integer', min: 1 },
   patchSize: { type: 'integer', min: 1 },
-  normalization: { type: 'enum', values: ['imagenet', 'clip', 'none'], default: 'imagenet' },
+  normalization: NORMALIZATION_FIELD,
 } as const satisfies ConfigSchema<ImageEncoderConfig>;
 
 export interface AudioEncoderConfig extends EncoderStackConfig {
@@ -123,7 +126,7 @@ export const VIDEO_ENCODER_SCHEMA = {
   tubeletFrames: { type: 'integer', min: 1 },
   videoSize: { type: 'integer', min: 1 },
   videoPatch: { type: 'integer', min: 1 },
-  normalization: { type: 'enum', values: ['imagenet', 'clip', 'none'], default: 'imagenet' },
+  normalization: NORMALIZATION_FIELD,
 } as const satisfies ConfigSchema<VideoEncoderConfig>;
 
 export type TextEncoderOptions = ConfigOf<typeof TEXT_ENCODER_SCHEMA>;
@@ -168,7 +171,7 @@ export function validateAudioEncoderConfig(raw: unknown, what = 'AudioEncoder co
     throw new Error(`${what}: ${(e as Error).message}`);
   }
   const samples = Math.floor(c.maxAudioSeconds * c.sampleRate);
-  const frames = samples >= c.fftSize ? Math.floor((samples - c.fftSize) / c.hop) + 1 : 0;
+  const frames = melFrameCount(samples, c);
   if (frames < c.framesPerToken) {
     throw new Error(
       `${what}: maxAudioSeconds ${c.maxAudioSeconds} (${samples} samples) gives ${frames} frames, fewer than framesPerToken ${c.framesPerToken}`,

@@ -4,10 +4,9 @@ import type { HostTensor } from '../../graph/host-tensor.js';
 import { initParams } from '../../runtime/init-params.js';
 import { PIXEL_STATS } from './config.js';
 import { ImageEncoder } from './image-encoder.js';
-import { gradientsOfEveryParam, maxAbsDiff, runGraph, uniform01 } from './test-helpers.js';
+import { expectGradientOnEveryParam, f32, gradientsOfEveryParam, maxAbsDiff, runGraph, uniform01 } from './test-helpers.js';
 
 const CFG = { dim: 8, imageSize: 16, patchSize: 4, layers: 0, heads: 2 };
-const f32 = (t: HostTensor) => Array.from(t.data as Float32Array);
 
 /** Plain front-end: normalise, patch (patchify.ts order), x·W + b + rows[r] + cols[c]. → [B·N·D] */
 function frontEndRef(x: Float32Array, [B, H, W]: number[], p: Map<string, HostTensor>, P: number, D: number): number[] {
@@ -69,11 +68,7 @@ describe('ImageEncoder', () => {
     expect(forward.tokens!.shape).toEqual([2, 8, 8]);
     expect(forward.pooled!.shape).toEqual([2, 8]);
     expect(grads.size).toBeGreaterThan(4);
-    for (const [path, grad] of grads) {
-      expect(grad, path).not.toBeNull();
-      expect(f32(grad!).every(Number.isFinite), path).toBe(true);
-      expect(Math.max(...f32(grad!).map(Math.abs)), path).toBeGreaterThan(0);
-    }
+    expectGradientOnEveryParam(grads);
   });
 
   it('rejects bad input shapes at trace time, naming the encoder and the shape', () => {

@@ -14,7 +14,7 @@ import { Embedding } from '../../nn/embedding.js';
 import { Linear } from '../../nn/linear.js';
 import { PIXEL_STATS, validateImageEncoderConfig, type ImageEncoderConfig, type ImageEncoderOptions, type PixelNormalization } from './config.js';
 import { checkInput, EncoderStack, gridPositions, positionRows, type EncoderOutput } from './encoder-common.js';
-import { patchify } from './patchify.js';
+import { patchify, type PatchifyOptions } from './patchify.js';
 
 /**
  * (x − mean[c]) / std[c] for RGB x [..., 3, H, W], as one Sub and one Mul by
@@ -41,6 +41,29 @@ export function checkFrameSize(x: Value, what: string, maxSize: number, patch: n
     if (d > maxSize) throw new Error(`${what} ${formatShape(x.shape)}: ${name} ${d} exceeds the configured size ${maxSize}`);
   }
   if (x.shape[x.rank - 3] !== 3) throw new Error(`${what} ${formatShape(x.shape)}: expected 3 (RGB) channels, got ${x.shape[x.rank - 3]}`);
+}
+
+/** The layers of a pixel encoder: patch projection, one position table per grid axis (no time axis for images), stack. */
+export interface PatchEncoderLayers {
+  patch: Linear;
+  times?: Embedding;
+  rows: Embedding;
+  cols: Embedding;
+  stack: EncoderStack;
+}
+
+/**
+ * What ImageEncoder and VideoEncoder run inside their scope: normalise the
+ * pixels, cut patches (tubelets), project them with `layers.patch`, add the
+ * factorised positions of the time (video), row and column tables, then the
+ * stack; pooled = mean over patches.
+ */
+export function encodePatches(x: Value, layers: PatchEncoderLayers, o: PatchifyOptions & { normalization: PixelNormalization }): EncoderOutput {
+  const normed = normalizePixels(x, o.normalization); // [B, (F,) 3, H, W]
+  const { patches, grid } = patchify(normed, o); // [B, N, 3·t·P·P]
+  const axes = (['times', 'rows', 'cols'] as const).filter((a) => layers[a]);
+  const pos = gridPositions(axes.map((a) => positionRows(layers[a]!.weight, grid[a]))); // [N, D]
+  return layers.stack.applyPooled(op.add(layers.patch.apply(patches), pos)); // [B, N, D], [B, D]
 }
 
 /**
@@ -86,11 +109,7 @@ export class ImageEncoder {
     const what = `ImageEncoder ${this.path}: input pixels`;
     checkInput(pixels, what, ['float32'], ['batch', '3', 'height', 'width']);
     checkFrameSize(pixels, what, this.cfg.imageSize, this.cfg.patchSize);
-    return this.g.withScope(this.name, () => {
-      const x = normalizePixels(pixels, this.cfg.normalization); // [B, 3, H, W]
-      const { patches, grid } = patchify(x, { patch: this.cfg.patchSize, what }); // [B, N, 3·P·P]
-      const pos = gridPositions([positionRows(this.rows.weight, grid.rows), positionRows(this.cols.weight, grid.cols)]); // [N, D]
-      return this.stack.applyPooled(op.add(this.patch.apply(patches), pos)); // [B, N, D], [B, D]
-    });
+    const { patchSize: patch, normalization } = this.cfg;
+    return this.g.withScope(this.name, () => encodePatches(pixels, this, { patch, what, normalization })); // [B, N, D], [B, D]
   }
 }

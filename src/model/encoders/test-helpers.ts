@@ -1,4 +1,5 @@
-/** Shared helpers of the encoder tests: run a traced graph once in ONNX Runtime, random host tensors. */
+/** Shared helpers of the encoder tests: run a traced graph once in ONNX Runtime, random host tensors, gradient checks. */
+import { expect } from 'vitest';
 import { emitModel } from '../../graph/emit-onnx.js';
 import type { Graph } from '../../graph/graph.js';
 import { hostTensor, type HostTensor } from '../../graph/host-tensor.js';
@@ -40,6 +41,9 @@ export function uniform01(shape: number[], seed: number): HostTensor<'float32'> 
 export const int64s = (shape: number[], xs: number[]): HostTensor<'int64'> => hostTensor('int64', shape, BigInt64Array.from(xs.map(BigInt)));
 export const bools = (shape: number[], xs: number[]): HostTensor<'bool'> => hostTensor('bool', shape, Uint8Array.from(xs));
 
+/** A float32 tensor's values as a plain array. */
+export const f32 = (t: HostTensor): number[] => Array.from(t.data as Float32Array);
+
 /** Largest |a − b| over two equally long arrays. */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
@@ -72,4 +76,14 @@ export async function gradientsOfEveryParam(
   });
   const res = await runGraph(g, fetch, feeds, initParams(g, seed));
   return { grads: new Map(paths.map((p) => [p, res[`grad/${p}`] ?? null])), forward: res };
+}
+
+/** Asserts that every parameter got a gradient (from gradientsOfEveryParam) that is finite and not all zero. */
+export function expectGradientOnEveryParam(grads: Map<string, HostTensor | null>): void {
+  for (const [path, grad] of grads) {
+    expect(grad, path).not.toBeNull();
+    const v = f32(grad!);
+    expect(v.every(Number.isFinite), path).toBe(true);
+    expect(Math.max(...v.map(Math.abs)), path).toBeGreaterThan(0);
+  }
 }

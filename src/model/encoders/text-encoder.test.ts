@@ -3,7 +3,7 @@ import { Graph } from '../../graph/graph.js';
 import type { HostTensor } from '../../graph/host-tensor.js';
 import { initParams } from '../../runtime/init-params.js';
 import { TextEncoder } from './text-encoder.js';
-import { bools, gradientsOfEveryParam, int64s, maxAbsDiff, runGraph } from './test-helpers.js';
+import { bools, expectGradientOnEveryParam, f32, gradientsOfEveryParam, int64s, maxAbsDiff, runGraph } from './test-helpers.js';
 
 const CFG = { dim: 8, vocabSize: 11, maxTextLen: 6, layers: 0, heads: 2 };
 
@@ -19,7 +19,6 @@ function build(layers: number, pooling: 'mean' | 'cls' = 'mean') {
   return { g, enc, out, params: initParams(g, 7) };
 }
 
-const f32 = (t: HostTensor) => Array.from(t.data as Float32Array);
 /** Rows [b, t, :] of a [B, T, D] tensor where the mask is true. */
 const realRows = (t: HostTensor, d: number) => f32(t).filter((_, i) => MASK.data[Math.floor(i / d)] === 1);
 
@@ -64,12 +63,7 @@ describe('TextEncoder', () => {
     expect(g.params.has('text.norm.weight')).toBe(true);
     const { grads, forward } = await gradientsOfEveryParam(g, out, { ids: IDS_A, mask: MASK });
     expect(forward.tokens!.shape).toEqual([2, 5, 8]);
-    for (const [path, grad] of grads) {
-      expect(grad, path).not.toBeNull();
-      const v = f32(grad!);
-      expect(v.every(Number.isFinite), path).toBe(true);
-      expect(Math.max(...v.map(Math.abs)), path).toBeGreaterThan(0);
-    }
+    expectGradientOnEveryParam(grads);
   });
 
   it('with CLS pooling, the pooled vector is a learned token’s output: not the mean, and blind to padding', async () => {

@@ -5,15 +5,13 @@
  * stack; pooled = mean over tubelets.
  */
 import type { Graph } from '../../graph/graph.js';
-import * as op from '../../graph/ops/index.js';
 import { formatShape } from '../../graph/shape.js';
 import type { Value } from '../../graph/value.js';
 import { Embedding } from '../../nn/embedding.js';
 import { Linear } from '../../nn/linear.js';
 import { validateVideoEncoderConfig, type VideoEncoderConfig, type VideoEncoderOptions } from './config.js';
-import { checkInput, EncoderStack, gridPositions, positionRows, staticDim, type EncoderOutput } from './encoder-common.js';
-import { checkFrameSize, normalizePixels } from './image-encoder.js';
-import { patchify } from './patchify.js';
+import { checkInput, EncoderStack, staticDim, type EncoderOutput } from './encoder-common.js';
+import { checkFrameSize, encodePatches } from './image-encoder.js';
 
 /**
  * Parameters `<path>.patch.{weight [3·t·P·P, D], bias}`, `<path>.times.weight`
@@ -66,15 +64,7 @@ export class VideoEncoder {
     if (f % t !== 0) throw new Error(`${what} ${formatShape(frames.shape)}: frames ${f} is not divisible by tubeletFrames ${t}`);
     if (f > videoFrames) throw new Error(`${what} ${formatShape(frames.shape)}: frames ${f} exceed videoFrames ${videoFrames}`);
     checkFrameSize(frames, what, videoSize, p);
-    return this.g.withScope(this.name, () => {
-      const x = normalizePixels(frames, this.cfg.normalization); // [B, F, 3, H, W]
-      const { patches, grid } = patchify(x, { patch: p, tubelet: t, what }); // [B, N, 3·t·P·P]
-      const pos = gridPositions([
-        positionRows(this.times.weight, grid.times), // [Ft, D]
-        positionRows(this.rows.weight, grid.rows), // [Hp, D]
-        positionRows(this.cols.weight, grid.cols), // [Wp, D]
-      ]); // [N, D]
-      return this.stack.applyPooled(op.add(this.patch.apply(patches), pos)); // [B, N, D], [B, D]
-    });
+    const { normalization } = this.cfg;
+    return this.g.withScope(this.name, () => encodePatches(frames, this, { patch: p, tubelet: t, what, normalization })); // [B, N, D], [B, D]
   }
 }
