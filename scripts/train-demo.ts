@@ -30,7 +30,11 @@ const RECIPE = {
   config: 'mm-small',
   seed: 0,
   batch: 32,
-  stages: { 1: { steps: 300, lr: 1e-3 }, 2: { steps: 800, lr: 5e-4 }, 3: { steps: 1500, lr: 5e-4 } } as Record<Stage, StageSettings>,
+  stages: {
+    1: { steps: 300, lr: 1e-3, batch: 32 },
+    2: { steps: 1200, lr: 1e-3, batch: 64 },
+    3: { steps: 2000, lr: 1e-3, batch: 32, freeze: ['encoders.', 'heads.'] },
+  } as Record<Stage, StageSettings>,
 };
 
 const { values } = parseArgs({
@@ -92,7 +96,7 @@ const card = [
   '',
   `- Command: \`${command}\``,
   `- Data: \`mixmodal data synth --n ${values.scenes} --seed 1\` (${run.data.train.length} training examples; test split ${test.examples.length} examples)`,
-  `- Recipe: stages ${stages.join(', ')}; ${stages.map((s) => `stage ${s}: ${settings[s].steps} steps, peak lr ${settings[s].lr}`).join('; ')}; batch ${RECIPE.batch}; seed ${RECIPE.seed}`,
+  `- Recipe: stages ${stages.join(', ')}; ${stages.map((s) => `stage ${s}: ${settings[s].steps} steps of batch ${settings[s].batch}, peak lr ${settings[s].lr}${settings[s].freeze ? `, fixed ${settings[s].freeze!.join(' ')}` : ''}`).join('; ')}; seed ${RECIPE.seed}`,
   `- Time on this machine (2 cores): ${(trainSeconds / 60).toFixed(1)} min for data + training, ${(totalSeconds / 60).toFixed(1)} min with evaluation`,
   '',
   '## Evaluation on the test split',

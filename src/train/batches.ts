@@ -7,6 +7,7 @@ import type { BpeTokenizer } from '../data/tokenizer/tokenizer.js';
 import type { HostTensor } from '../graph/host-tensor.js';
 import { Random } from '../graph/random.js';
 import type { ModelConfig } from '../model/config.js';
+import { decoderPrompt } from '../model/decoder-prompt.js';
 import { melFrameCount } from '../model/encoders/mel.js';
 import type { Modality } from '../model/modalities.js';
 import { audioSamples, mediaShape } from '../model/model-inputs.js';
@@ -38,6 +39,36 @@ export function teacherForcing(rows: readonly number[][], tok: BpeTokenizer, max
   const b = padTokens(targets, tok.padId, maxLen);
   const weights = Float32Array.from(b.mask.data as Uint8Array);
   return { [`${prefix}_ids`]: a.ids, [`${prefix}_targets`]: b.ids, [`${prefix}_weights`]: { dtype: 'float32', shape: b.mask.shape, data: weights } };
+}
+
+/**
+ * Decoder inputs and targets for instruction tuning: the decoder reads its
+ * prompt (decoderPrompt: <bos>, question, <sep>) and then the answer; only
+ * the answer tokens and <eos> are learned (weight 1), the prompt is context
+ * (weight 0). Names `dec_ids`, `dec_targets`, `dec_weights`.
+ */
+export function promptedTeacherForcing(examples: readonly DatasetExample[], tok: BpeTokenizer, maxLen: number): Record<string, HostTensor> {
+  const seqs = examples.map((ex) => {
+    const prompt = decoderPrompt(tok, ex.prompt, maxLen);
+    const full = [...prompt, ...ex.target!, tok.eosId].slice(0, maxLen + 1); // inputs are full[0..n-1], targets full[1..n]
+    return { full, learnedFrom: prompt.length - 1 };
+  });
+  const len = Math.max(...seqs.map((s) => s.full.length - 1));
+  const ids = new BigInt64Array(examples.length * len).fill(BigInt(tok.padId));
+  const targets = new BigInt64Array(examples.length * len).fill(BigInt(tok.padId));
+  const weights = new Float32Array(examples.length * len);
+  seqs.forEach(({ full, learnedFrom }, b) => {
+    for (let i = 0; i < full.length - 1; i++) {
+      ids[b * len + i] = BigInt(full[i]!);
+      targets[b * len + i] = BigInt(full[i + 1]!);
+      if (i >= learnedFrom) weights[b * len + i] = 1;
+    }
+  });
+  return {
+    dec_ids: { dtype: 'int64', shape: [examples.length, len], data: ids },
+    dec_targets: { dtype: 'int64', shape: [examples.length, len], data: targets },
+    dec_weights: { dtype: 'float32', shape: [examples.length, len], data: weights },
+  };
 }
 
 /** Stacks one media kind of the examples: [B, ...shape]. */
@@ -79,7 +110,7 @@ export function batchFeeds(batch: ScheduledBatch, cfg: ModelConfig, tok: BpeToke
     case 'instruct':
       return {
         ...modelFeeds(examples, key.signature, cfg, tok, 'prompt'),
-        ...teacherForcing(examples.map((ex) => ex.target!), tok, cfg.decoder.maxLen, 'dec'),
+        ...promptedTeacherForcing(examples, tok, cfg.decoder.maxLen),
         noise_seed: { dtype: 'int64', shape: [], data: BigInt64Array.of(BigInt(o.seed * 1_000_003 + o.step)) },
       };
     case 'masked': {

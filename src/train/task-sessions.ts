@@ -28,6 +28,8 @@ export interface TaskSessionOptions {
   seed: number;
   /** ONNX Runtime intra-op threads (default: cores). */
   threads?: number;
+  /** Parameters held fixed in a task (fed, never updated). */
+  frozen?: (key: TaskKey, path: string) => boolean;
 }
 
 /** Traces the objective of a task. */
@@ -75,15 +77,14 @@ export class TaskSessions {
 
   private async create(key: TaskKey): Promise<TrainingSession> {
     const obj = buildObjective(this.cfg, key);
-    for (const [path, info] of obj.graph.params) {
-      if (!this.store.has(path)) this.store.add(path, initParam(path, info.value.shape as number[], info.init, this.o.seed));
-    }
+    this.ensureParams(obj);
     const tg = buildTrainingGraph(obj.graph, obj.loss, {
       optimizer: this.o.optimizer,
       clipGradNorm: this.o.clipGradNorm ?? 1,
       updateMasks: obj.updateMasks,
       metrics: obj.metrics,
       unusedParams: 'skip', // e.g. the text encoder in the decoder-only LM task
+      frozen: (path) => this.o.frozen?.(key, path) ?? false,
     });
     return TrainingSession.create(tg, this.store, { threads: this.o.threads });
   }
@@ -107,12 +108,17 @@ export class TaskSessions {
     }
     const { session, objective } = await e;
     const all: Record<string, HostTensor | ort.Tensor> = { ...feeds };
-    for (const path of objective.graph.params.keys()) {
-      if (!this.store.has(path)) throw new Error(`cannot evaluate ${id}: parameter ${path} has not been trained yet`);
-      all[path] = this.store.param(path, this.store.shape(path)).front;
-    }
+    this.ensureParams(objective);
+    for (const path of objective.graph.params.keys()) all[path] = this.store.param(path, this.store.shape(path)).front;
     const out = await session.run(all);
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Number((v.data as Float32Array)[0])]));
+  }
+
+  /** Adds the parameters a task brings that the store lacks, initialised from (seed, path). */
+  private ensureParams(obj: Objective): void {
+    for (const [path, info] of obj.graph.params) {
+      if (!this.store.has(path)) this.store.add(path, initParam(path, info.value.shape as number[], info.init, this.o.seed));
+    }
   }
 
   async release(): Promise<void> {

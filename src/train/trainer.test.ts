@@ -62,6 +62,19 @@ describe('Trainer', () => {
     expect(new Set(full).size).toBeGreaterThan(1); // the curve moves
   });
 
+  it('a stage can hold parameters fixed by path prefix (stage 3 keeping the encoders)', async () => {
+    const r = await new Trainer(cfg, tok, data, join(root, 'frozen'), {
+      ...options,
+      stages: [3],
+      stageSettings: { ...options.stageSettings, 3: { steps: 2, lr: 3e-3, freeze: ['encoders.', 'heads.'] } },
+    }).run();
+    const steps = r.store.stepCounts();
+    const encoder = [...steps].filter(([p]) => p.startsWith('encoders.'));
+    expect(encoder.length).toBeGreaterThan(0);
+    expect(encoder.every(([, n]) => n === 0)).toBe(true);
+    expect(steps.get('decoder.tokens.weight')).toBe(2);
+  });
+
   it('refuses --resume without a checkpoint and a tokenizer larger than the model vocabulary', async () => {
     await expect(new Trainer(cfg, tok, data, join(root, 'none'), { ...options, resume: true }).run()).rejects.toThrow(/no checkpoint/);
     const big = { ...tok, vocabSize: cfg.core.vocabSize + 1 } as BpeTokenizer;

@@ -27,6 +27,12 @@ export interface StageSettings {
   lr: number;
   /** Examples per batch in this stage (default: the run's batch). */
   batch?: number;
+  /**
+   * Parameter path prefixes held fixed in this stage, e.g. ['encoders.', 'heads.']
+   * in instruction tuning keeps the contrastively aligned towers (and so
+   * retrieval) as stage 2 left them, as LLaVA freezes its vision encoder.
+   */
+  freeze?: string[];
 }
 
 export interface TrainerOptions {
@@ -130,6 +136,7 @@ export class Trainer {
       clipGradNorm: this.o.clipGradNorm ?? 1,
       seed: this.o.seed,
       threads: this.o.threads,
+      frozen: (key, path) => (this.o.stageSettings[key.stage].freeze ?? []).some((prefix) => path.startsWith(prefix)),
     });
     const save = async (p: Position) => saveCheckpoint(ckptPath, checkpointOf(store, { model: this.cfg.core.name, position: p, seed: this.o.seed }));
     const lastLoss: Partial<Record<Stage, number>> = {};

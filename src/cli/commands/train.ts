@@ -55,6 +55,7 @@ Options:
   --seed S               initialisation, data order, masks and noise (default 0)
   --eval-every N         validate every N steps (default 100; always at the end of a stage)
   --checkpoint-every N   write a checkpoint every N steps (default 100; also at stage ends and on Ctrl-C)
+  --stage3-freeze LIST   parameter path prefixes fixed during stage 3, e.g. encoders.,heads. (keeps retrieval as stage 2 left it)
   --tokenizer FILE       use this tokenizer instead of training one on the data
   --resume               continue the run in --out from its checkpoint
   --skip-bad             skip bad manifest lines (and report them) instead of stopping
@@ -76,6 +77,7 @@ Example:
     'eval-every': { type: 'string' },
     'checkpoint-every': { type: 'string' },
     tokenizer: { type: 'string' },
+    'stage3-freeze': { type: 'string' },
     resume: { type: 'boolean' },
     'skip-bad': { type: 'boolean' },
     limit: { type: 'string' },
@@ -89,6 +91,8 @@ Example:
     const batches = parsePerStage(values.batch as string | undefined, 'batch', { 1: 16, 2: 16, 3: 16 }, true);
     for (const s of [1, 2, 3] as Stage[]) if (batches[s] < 2) throw new Error(`--batch must be ≥ 2, got ${batches[s]} for stage ${s}`);
     const stageSettings = Object.fromEntries(([1, 2, 3] as Stage[]).map((s) => [s, { steps: steps[s], lr: lrs[s], batch: batches[s] }])) as Record<Stage, StageSettings>;
+    const freeze = values['stage3-freeze'] as string | undefined;
+    if (freeze) stageSettings[3].freeze = freeze.split(',').map((p) => p.trim()).filter(Boolean);
     let bar: ProgressBar | null = null;
     let barStage = 0;
     let trainer: { interrupt(): void } | null = null;

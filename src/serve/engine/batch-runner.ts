@@ -80,9 +80,15 @@ export class BatchRunner {
   private async decode(batch: DecodeBatch): Promise<DecodeOutput> {
     const t0 = performance.now();
     const stepper = await this.backend.decoder();
-    for (const r of batch.joining) r.row = await stepper.newRow(r.memory, r.memLen, r.dim, new Uint8Array(r.memLen).fill(1));
+    // A joining row reads its whole prompt on its own (prompts differ in length); running rows step together.
+    const joined: Float32Array[] = [];
+    for (const r of batch.joining) {
+      r.row = await stepper.newRow(r.memory, r.memLen, r.dim, new Uint8Array(r.memLen).fill(1));
+      joined.push((await stepper.step([r.row], [r.state.prompt]))[0]!);
+    }
+    const running = batch.rows.length > 0 ? await stepper.step(batch.rows.map((r) => r.row!), batch.rows.map((r) => [r.state.nextInput])) : [];
     const rows: GenerationRow[] = [...batch.rows, ...batch.joining];
-    const logits = await stepper.step(rows.map((r) => r.row!), rows.map((r) => [r.state.nextInput]));
+    const logits = [...running, ...joined];
     const tokens = rows.map((r, i) => r.state.sample(logits[i]!));
     return { kind: 'decode', tokens, runSeconds: (performance.now() - t0) / 1000 };
   }

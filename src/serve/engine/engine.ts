@@ -26,6 +26,7 @@ import {
   type RouteResult,
 } from '../engine-api.js';
 import { BatchRunner, type BatchOutput } from './batch-runner.js';
+import { decoderPrompt } from '../../model/decoder-prompt.js';
 import { GenerationState, type TokenText } from './generation-state.js';
 import { Scheduler, type Batch } from './scheduler.js';
 import { queueKey, type WorkItem, type WorkKind, type WorkResults } from './work-item.js';
@@ -64,9 +65,11 @@ export class LocalEngine implements Engine {
   }
 
   generate(input: ModelInput, params: GenerateParams, meta: RequestMeta = {}, onToken?: (text: string) => void): Promise<GenerateResult> {
-    const maxNew = Math.min(params.maxTokens, this.o.backend.cfg.decoder.maxLen - 1);
+    const maxLen = this.o.backend.cfg.decoder.maxLen;
+    const prompt = decoderPrompt(this.o.tokenizer, input.textIds, maxLen);
+    const maxNew = Math.min(params.maxTokens, maxLen - prompt.length);
     if (!(maxNew >= 1)) return Promise.reject(new Error(`max tokens must be ≥ 1, got ${params.maxTokens}`));
-    return this.submit('generate', input, meta, new GenerationState(params, this.o.tokenizer, maxNew, 0, onToken));
+    return this.submit('generate', input, meta, new GenerationState(params, this.o.tokenizer, maxNew, 0, onToken, prompt));
   }
 
   route(input: ModelInput, meta: RequestMeta = {}): Promise<RouteResult> {

@@ -3,7 +3,7 @@ import { GenerationState, type TokenText } from './generation-state.js';
 
 /** ids 10.. spell single characters of `alphabet`; 2 = eos. */
 const alphabet = 'abcdefghij ';
-const tok: TokenText = { bosId: 1, eosId: 2, padId: 0, vocabSize: 21, decode: (ids) => Array.from(ids, (i) => alphabet[i - 10] ?? '').join('') };
+const tok: TokenText = { bosId: 1, sepId: 3, eosId: 2, padId: 0, vocabSize: 21, decode: (ids) => Array.from(ids, (i) => alphabet[i - 10] ?? '').join('') };
 const ids = (s: string) => [...s].map((c) => alphabet.indexOf(c) + 10);
 const params = (stop: string[] = []) => ({ maxTokens: 50, temperature: 0, topP: 1, stop });
 

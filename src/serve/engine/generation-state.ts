@@ -14,6 +14,7 @@ import type { GenerateParams, GenerateResult } from '../engine-api.js';
 /** What generation needs of the tokenizer. */
 export interface TokenText {
   readonly bosId: number;
+  readonly sepId: number;
   readonly eosId: number;
   readonly padId: number;
   /** Ids the tokenizer knows; the model's larger vocabulary (if any) is never sampled past it. */
@@ -23,8 +24,10 @@ export interface TokenText {
 
 export class GenerationState {
   readonly tokens: number[] = [];
-  /** The next id to feed the decoder (<bos> first). */
+  /** The next id to feed the decoder once the prompt has been read. */
   nextInput: number;
+  /** What the decoder reads first (decoderPrompt: <bos>, and the question with <sep> when there is one). */
+  readonly prompt: number[];
   finishReason?: GenerateResult['finishReason'];
   text = '';
   private emitted = 0;
@@ -39,7 +42,9 @@ export class GenerationState {
     /** Real tokens the decoder reads (known after encode). */
     public promptTokens: number,
     private readonly onToken?: (text: string) => void,
+    prompt?: number[],
   ) {
+    this.prompt = prompt ?? [tok.bosId];
     this.nextInput = tok.bosId;
     this.rng = new Random(params.seed ?? randomInt(2 ** 31));
     this.maxStop = Math.max(0, ...params.stop.map((s) => s.length));

@@ -4,6 +4,7 @@
  * decoded from [bos] until eos or the decoder's length limit. Every prompt
  * is the single token [bos], so all rows of a batch have one length.
  */
+import { decoderPrompt } from '../../model/decoder-prompt.js';
 import type { BpeTokenizer } from '../../data/tokenizer/tokenizer.js';
 import type { Modality } from '../../model/modalities.js';
 import { modelFeeds } from '../batches.js';
@@ -47,8 +48,9 @@ export async function generateAnswers(
       const enc = await runtime.encode(sig, modelFeeds(exs, sig, cfg, tok, 'prompt'));
       o.routing?.add(enc);
       if (!enc.fused || !enc.fused_mask) throw new Error(`the encode graph of ${sig.join('+')} returned no fused tokens`);
-      const ids = await generator.generate(enc.fused, enc.fused_mask, exs.map(() => [tok.bosId]), {
-        maxNewTokens: cfg.decoder.maxLen - 1,
+      const prompts = exs.map((ex) => decoderPrompt(tok, text === 'prompt' ? ex.prompt : undefined, cfg.decoder.maxLen));
+      const ids = await generator.generate(enc.fused, enc.fused_mask, prompts, {
+        maxNewTokens: cfg.decoder.maxLen - Math.max(...prompts.map((p) => p.length)),
         eosId: tok.eosId,
       });
       ids.forEach((row, r) => (out[part[r]!.i] = decodeGenerated(tok, row)));
