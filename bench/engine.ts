@@ -5,7 +5,6 @@
  * mixmodal's GFLOP/s (3 × forward FLOPs per step) against this machine's peak.
  */
 import { benchMixmodalMlpStep } from './engine-mixmodal.js';
-import { benchTfjsMlpStep, getTfjsEngineInfo } from './engine-tfjs.js';
 import { machinePeak } from './stats.js';
 
 export async function runEngineBench(o: { iters?: number; warmup?: number } = {}): Promise<Record<string, number>> {
@@ -19,14 +18,17 @@ export async function runEngineBench(o: { iters?: number; warmup?: number } = {}
 
   console.log(`machine: ${peak.cpu}, ${peak.cores} cores @ ${peak.mhz} MHz → peak ${peak.peakGflops.toFixed(1)} GFLOP/s fp32 (cores × 32 FLOP/cycle × clock)`);
   console.log(`workload: MLP ${dims.join('→')}, batch ${batch}, Adam; ${(stepFlops / 1e9).toFixed(2)} GFLOP per step (3 × forward)`);
+  // mixmodal is measured before TF.js is even imported: loading TF.js's wasm backend slows
+  // ONNX Runtime in the same process by ~30% (measured: 23.5 vs 31.0 ms/step), so it comes after.
   const mm = await benchMixmodalMlpStep({ batch, dims, warmup, iters });
-  console.log(`mixmodal (onnxruntime-node):            median ${mm.medianMs.toFixed(2)} ms/step`);
+  const { benchTfjsMlpStep, getTfjsEngineInfo } = await import('./engine-tfjs.js');
+  console.log(`mixmodal (onnxruntime-node):            median ${mm.medianMs.toFixed(2)} ms/step over ${iters} steps`);
   const info = await getTfjsEngineInfo();
   const variant = `${info.backend} ${info.variant}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
   // TF.js's own gradients send transposed matmuls to a slow single-threaded loop in the wasm
   // backend; an explicit-transpose gradient keeps them on XNNPACK. The faster one is the reference.
   const fast = await benchTfjsMlpStep({ batch, dims, warmup: 2, iters: 10, linearGrad: 'transpose' });
-  console.log(`TF.js ${variant}, transpose-grad:  median ${fast.medianMs.toFixed(2)} ms/step (fastest TF.js setting found)`);
+  console.log(`TF.js ${variant}, transpose-grad:  median ${fast.medianMs.toFixed(2)} ms/step over 10 steps (fastest TF.js setting found)`);
   const stock = await benchTfjsMlpStep({ batch, dims, warmup: 1, iters: 3, linearGrad: 'autodiff' });
   console.log(`TF.js ${variant}, stock autodiff:  median ${stock.medianMs.toFixed(2)} ms/step`);
   const gflops = stepFlops / (mm.medianMs * 1e6);

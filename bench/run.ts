@@ -1,12 +1,10 @@
 /** `npm run bench -- <name>…`: runs the named benchmarks (all when none is named). */
-import { runEngineBench } from './engine.js';
-import { runMoeBench } from './moe.js';
-import { runServeBench } from './serve.js';
-
+// Each benchmark is imported only when it runs: some modules (TF.js's wasm backend, the server
+// stack) slow ONNX Runtime in the same process just by being loaded.
 const BENCHES: Record<string, () => Promise<unknown>> = {
-  engine: () => runEngineBench(),
-  moe: () => runMoeBench(),
-  serve: () => runServeBench(),
+  engine: async () => (await import('./engine.js')).runEngineBench(),
+  moe: async () => (await import('./moe.js')).runMoeBench(),
+  serve: async () => (await import('./serve.js')).runServeBench(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
