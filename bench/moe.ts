@@ -51,7 +51,7 @@ export function buildStack(variant: Variant): { g: Graph; params: number } {
 export async function runMoeBench(o: { batch?: number; seq?: number; rounds?: number } = {}): Promise<Record<string, number>> {
   const batch = o.batch ?? 8;
   const seq = o.seq ?? 128;
-  const rounds = o.rounds ?? 20;
+  const rounds = o.rounds ?? 3;
   const rng = new Random(0);
   const dim = loadModelConfig('mm-small').core.dim;
   const tokens: HostTensor = { dtype: 'float32', shape: [batch, seq, dim], data: Float32Array.from({ length: batch * seq * dim }, () => rng.normal()) };
@@ -63,12 +63,16 @@ export async function runMoeBench(o: { batch?: number; seq?: number; rounds?: nu
     sessions.set(v, await Session.create(emitModel(g, { paramValues: initParams(g, 1) })));
     counts.set(v, params);
   }
+  // Blocks of consecutive runs per variant (a server runs one model at a time; alternating single
+  // runs would measure cold caches), in rounds so that slow phases of the machine hit every variant.
   const times = new Map<Variant, number[]>(variants.map((v) => [v, []]));
-  for (let r = 0; r < rounds + 3; r++) {
+  for (let r = 0; r < rounds; r++) {
     for (const v of variants) {
-      const t0 = performance.now();
-      await sessions.get(v)!.run({ tokens });
-      if (r >= 3) times.get(v)!.push(performance.now() - t0); // 3 warm-up rounds
+      for (let i = 0; i < 12; i++) {
+        const t0 = performance.now();
+        await sessions.get(v)!.run({ tokens });
+        if (i >= 2) times.get(v)!.push(performance.now() - t0); // 2 warm-up runs per block
+      }
     }
   }
   const ms = Object.fromEntries(variants.map((v) => [v, median(times.get(v)!)])) as Record<Variant, number>;
