@@ -24,7 +24,8 @@ describe('mixmodal serve', () => {
   });
 
   it('without --model and without the demo model, says how to get one', () => {
-    expect(() => resolveModelDir(undefined, tmp)).toThrow(/npm run train:demo.*--model DIR/s);
+    expect(() => resolveModelDir(undefined, tmp, [tmp])).toThrow(/npm run train:demo.*--model DIR/s);
+    expect(resolveModelDir(undefined, tmp)).toMatch(/models\/mm-small-synth$/); // the bundled demo model
     expect(resolveModelDir('some/dir', '/x')).toBe(resolve('/x/some/dir'));
   });
 

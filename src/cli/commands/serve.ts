@@ -12,9 +12,9 @@ export const DEMO_MODEL = 'models/mm-small-synth';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** --model DIR, else the demo model under the working directory or the repo; a clear error when there is none. */
-export function resolveModelDir(model: string | undefined, cwd = process.cwd()): string {
+export function resolveModelDir(model: string | undefined, cwd = process.cwd(), searched: readonly string[] = [cwd, REPO_ROOT]): string {
   if (model) return resolve(cwd, model);
-  for (const base of [cwd, REPO_ROOT]) {
+  for (const base of searched) {
     const dir = join(base, DEMO_MODEL);
     if (existsSync(join(dir, 'config.json'))) return dir;
   }
