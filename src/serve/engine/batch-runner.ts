@@ -80,15 +80,21 @@ export class BatchRunner {
   private async decode(batch: DecodeBatch): Promise<DecodeOutput> {
     const t0 = performance.now();
     const stepper = await this.backend.decoder();
-    // A joining row reads its whole prompt on its own (prompts differ in length); running rows step together.
-    const joined: Float32Array[] = [];
+    // Joining rows read their whole prompt first, together with the rows whose prompt has the same length;
+    // running rows step together.
+    const joined = new Map<GenerationRow, Float32Array>();
+    const byLength = new Map<number, GenerationRow[]>();
     for (const r of batch.joining) {
       r.row = await stepper.newRow(r.memory, r.memLen, r.dim, new Uint8Array(r.memLen).fill(1));
-      joined.push((await stepper.step([r.row], [r.state.prompt]))[0]!);
+      byLength.set(r.state.prompt.length, [...(byLength.get(r.state.prompt.length) ?? []), r]);
+    }
+    for (const group of byLength.values()) {
+      const logits = await stepper.step(group.map((r) => r.row!), group.map((r) => r.state.prompt));
+      group.forEach((r, i) => joined.set(r, logits[i]!));
     }
     const running = batch.rows.length > 0 ? await stepper.step(batch.rows.map((r) => r.row!), batch.rows.map((r) => [r.state.nextInput])) : [];
     const rows: GenerationRow[] = [...batch.rows, ...batch.joining];
-    const logits = [...running, ...joined];
+    const logits = [...running, ...batch.joining.map((r) => joined.get(r)!)];
     const tokens = rows.map((r, i) => r.state.sample(logits[i]!));
     return { kind: 'decode', tokens, runSeconds: (performance.now() - t0) / 1000 };
   }
