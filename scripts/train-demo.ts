@@ -5,7 +5,7 @@
  * writes models/mm-small-synth/ (weights, ONNX graphs, tokenizer, config and
  * a model card with the command, data, time and the numbers).
  *
- *   npm run train:demo -- [--out DIR] [--no-stage2] [--data DIR] [--scenes N]
+ *   npm run train:demo -- [--out DIR] [--no-stage2] [--data DIR] [--scenes N] [--resume]
  *
  * `--no-stage2` spends stage 2's steps on stage 3 instead (the ablation of
  * contrastive alignment at the same budget).
@@ -32,7 +32,7 @@ const RECIPE = {
   batch: 32,
   stages: {
     1: { steps: 300, lr: 1e-3, batch: 32 },
-    2: { steps: 1200, lr: 1e-3, batch: 64 },
+    2: { steps: 1200, lr: 1e-3, batch: 128 },
     3: { steps: 2000, lr: 1e-3, batch: 32, freeze: ['encoders.', 'heads.'] },
   } as Record<Stage, StageSettings>,
 };
@@ -44,6 +44,7 @@ const { values } = parseArgs({
     data: { type: 'string', default: 'data/synth-demo' },
     scenes: { type: 'string', default: '5000' },
     'no-stage2': { type: 'boolean', default: false },
+    resume: { type: 'boolean', default: false },
   },
 });
 const t0 = performance.now();
@@ -62,7 +63,7 @@ const rawConfig = readModelConfigJson(RECIPE.config);
 let bar: ProgressBar | null = null;
 let current = 0;
 const run = await runTraining(
-  { rawConfig, data: manifest, out: values.run!, stages, stageSettings: settings, batch: RECIPE.batch, seed: RECIPE.seed, evalEvery: 250, checkpointEvery: 250 },
+  { rawConfig, data: manifest, out: values.run!, stages, stageSettings: settings, batch: RECIPE.batch, seed: RECIPE.seed, evalEvery: 250, checkpointEvery: 250, resume: values.resume },
   {
     onLog: (l) => console.error(l),
     onStep: (s) => {
@@ -88,7 +89,7 @@ const report = await evaluate(runtime, run.tokenizer, test.examples, { batch: 32
 await runtime.release();
 const totalSeconds = (performance.now() - t0) / 1000;
 
-const command = `npm run train:demo${values['no-stage2'] ? ' -- --no-stage2' : ''}`;
+const command = `npm run train:demo${values['no-stage2'] ? ' -- --no-stage2' : ''}${values.resume ? ' (resumed from its checkpoint)' : ''}`;
 const card = [
   `# ${values['no-stage2'] ? 'mm-small-synth (no stage 2 ablation)' : 'mm-small-synth'}`,
   '',
@@ -97,7 +98,7 @@ const card = [
   `- Command: \`${command}\``,
   `- Data: \`mixmodal data synth --n ${values.scenes} --seed 1\` (${run.data.train.length} training examples; test split ${test.examples.length} examples)`,
   `- Recipe: stages ${stages.join(', ')}; ${stages.map((s) => `stage ${s}: ${settings[s].steps} steps of batch ${settings[s].batch}, peak lr ${settings[s].lr}${settings[s].freeze ? `, fixed ${settings[s].freeze!.join(' ')}` : ''}`).join('; ')}; seed ${RECIPE.seed}`,
-  `- Time on this machine (2 cores): ${(trainSeconds / 60).toFixed(1)} min for data + training, ${(totalSeconds / 60).toFixed(1)} min with evaluation`,
+  `- Time on this machine (2 cores): ${(trainSeconds / 60).toFixed(1)} min for data + training, ${(totalSeconds / 60).toFixed(1)} min with evaluation${values.resume ? ' (this invocation only: it resumed a run)' : ''}`,
   '',
   '## Evaluation on the test split',
   '',
