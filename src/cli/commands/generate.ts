@@ -1,4 +1,5 @@
 /** `mixmodal generate`: answers a prompt about media (or captions them) with the model's decoder. */
+import { decoderPrompt } from '../../model/decoder-prompt.js';
 import type { HostTensor } from '../../graph/host-tensor.js';
 import type { Modality } from '../../model/modalities.js';
 import { decodeGenerated } from '../../train/evaluate/eval-runtime.js';
@@ -54,15 +55,17 @@ Example:
     const { folder, runtime } = await openModel(values);
     try {
       const { cfg, tokenizer: tok } = folder;
-      const limit = cfg.decoder.maxLen - 1;
+      // The decoder reads the question too (decoderPrompt), as in training.
+      const decoderInput = decoderPrompt(tok, prompt !== undefined ? tok.encode(prompt, { maxLen: cfg.text.maxTextLen }) : undefined, cfg.decoder.maxLen);
+      const limit = cfg.decoder.maxLen - decoderInput.length;
       const maxNewTokens = numberOption(values, 'max-tokens', limit, { min: 1, integer: true });
-      if (maxNewTokens > limit) throw new Error(`--max-tokens ${maxNewTokens} exceeds what the decoder can write after <bos> (${limit} = maxLen ${cfg.decoder.maxLen} − 1)`);
+      if (maxNewTokens > limit) throw new Error(`--max-tokens ${maxNewTokens} exceeds what the decoder can write after its prompt (${limit} = maxLen ${cfg.decoder.maxLen} − ${decoderInput.length})`);
       const feeds: Record<string, HostTensor> = prompt !== undefined ? textFeeds(cfg, tok, prompt, 'prompt') : {};
       for (const m of media) feeds[m] = await mediaFeed(cfg, m, values[m] as string);
       const signature: Modality[] = [...(prompt !== undefined ? (['text'] as const) : []), ...media];
       const enc = await runtime.encode(signature, feeds);
       const generator = await runtime.generator();
-      const [ids] = await generator.generate(enc.fused!, enc.fused_mask!, [[tok.bosId]], { maxNewTokens, eosId: tok.eosId, temperature, topP, seed });
+      const [ids] = await generator.generate(enc.fused!, enc.fused_mask!, [decoderInput], { maxNewTokens, eosId: tok.eosId, temperature, topP, seed });
       console.log(decodeGenerated(tok, ids!));
       return 0;
     } finally {
