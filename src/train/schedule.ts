@@ -25,6 +25,8 @@ export class BatchSchedule {
     readonly batchSize: number,
     readonly seed: number,
     readonly stage: number,
+    /** Names the random stream (default `schedule.s<stage>`), e.g. a replay of a stage inside another. */
+    readonly stream = `schedule.s${stage}`,
   ) {
     if (batchSize < 2) throw new Error(`batch size must be ≥ 2, got ${batchSize}`);
     this.perEpoch = groups.reduce((n, g) => n + batchesIn(g.samples.length, batchSize), 0);
@@ -44,7 +46,7 @@ export class BatchSchedule {
   }
 
   private plan(epoch: number): ScheduledBatch[] {
-    const rng = new Random(this.seed).fork(`schedule.s${this.stage}`).fork(epoch);
+    const rng = new Random(this.seed).fork(this.stream).fork(epoch);
     const batches: ScheduledBatch[] = [];
     this.groups.forEach((g, gi) => {
       const order = shuffle([...g.samples.keys()], rng.fork(gi));

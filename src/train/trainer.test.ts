@@ -6,7 +6,7 @@ import { generateSynth } from '../data/synth/generate.js';
 import { readManifestTexts, trainBpe, type BpeTokenizer } from '../data/tokenizer/index.js';
 import { loadModelConfig } from '../model/config.js';
 import { loadDataset, type DatasetExample } from './dataset.js';
-import { METRICS_FILE, Trainer, type TrainerOptions } from './trainer.js';
+import { METRICS_FILE, replayPlan, Trainer, type TrainerOptions } from './trainer.js';
 
 const cfg = loadModelConfig('mm-tiny');
 const root = mkdtempSync(join(tmpdir(), 'mixmodal-trainer-'));
@@ -34,14 +34,14 @@ const options: TrainerOptions = {
   evalBatches: 1,
 };
 
-function trainLosses(dir: string): number[] {
+function trainRecords(dir: string): { loss: number; task: string }[] {
   return readFileSync(join(dir, METRICS_FILE), 'utf8')
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as { kind: string; loss: number })
-    .filter((r) => r.kind === 'train')
-    .map((r) => r.loss);
+    .map((l) => JSON.parse(l) as { kind: string; loss: number; task: string })
+    .filter((r) => r.kind === 'train');
 }
+const trainLosses = (dir: string): number[] => trainRecords(dir).map((r) => r.loss);
 
 describe('Trainer', () => {
   it('an interrupted run resumed from its checkpoint follows the uninterrupted loss curve (1e-5)', async () => {
@@ -73,6 +73,40 @@ describe('Trainer', () => {
     expect(encoder.length).toBeGreaterThan(0);
     expect(encoder.every(([, n]) => n === 0)).toBe(true);
     expect(steps.get('decoder.tokens.weight')).toBe(2);
+  });
+
+  it('replayPlan interleaves every n-th step and numbers both streams without gaps', () => {
+    const plans = Array.from({ length: 7 }, (_, s) => replayPlan(s, 3));
+    expect(plans).toEqual([
+      { replay: false, index: 0 },
+      { replay: false, index: 1 },
+      { replay: true, index: 0 },
+      { replay: false, index: 2 },
+      { replay: false, index: 3 },
+      { replay: true, index: 1 },
+      { replay: false, index: 4 },
+    ]);
+    expect(replayPlan(5, undefined)).toEqual({ replay: false, index: 5 });
+  });
+
+  it('stage 3 with stage-2 replay runs contrastive batches on every 2nd step, and they train the encoders stage 3 holds fixed', async () => {
+    const dir = join(root, 'replay');
+    const r = await new Trainer(cfg, tok, data, dir, {
+      ...options,
+      stages: [3],
+      stageSettings: { ...options.stageSettings, 3: { steps: 4, lr: 3e-3, freeze: ['encoders.', 'heads.'], replay: { stage: 2, every: 2, batch: 6 } } },
+    }).run();
+    expect(r.status).toBe('finished');
+    const tasks = trainRecords(dir).map((x) => x.task.split('.').slice(0, 2).join('.'));
+    expect(tasks).toEqual(['s3.instruct', 's2.contrastive', 's3.instruct', 's2.contrastive']);
+    const steps = r.store.stepCounts();
+    const textEncoder = [...steps].filter(([p]) => p.startsWith('encoders.text'));
+    expect(textEncoder.length).toBeGreaterThan(0);
+    expect(textEncoder.every(([, n]) => n === 2)).toBe(true); // every replayed (pair text) step, no instruction step
+    expect(steps.get('decoder.tokens.weight')).toBe(2); // only the instruction steps
+    await expect(
+      new Trainer(cfg, tok, data, join(root, 'bad-replay'), { ...options, stages: [3], stageSettings: { ...options.stageSettings, 3: { steps: 2, lr: 1e-3, replay: { stage: 3, every: 2 } } } }).run(),
+    ).rejects.toThrow(/replay/);
   });
 
   it('refuses --resume without a checkpoint and a tokenizer larger than the model vocabulary', async () => {

@@ -33,6 +33,22 @@ export interface StageSettings {
    * retrieval) as stage 2 left them, as LLaVA freezes its vision encoder.
    */
   freeze?: string[];
+  /**
+   * Interleaves batches of an earlier stage: every `every`-th step of this
+   * stage is a batch of stage `stage`'s tasks (its own schedule; `batch`
+   * examples, default that stage's batch). Multi-task training in the manner
+   * of BLIP (Li et al. 2022): replaying contrastive batches during instruction
+   * tuning keeps the alignment while the encoders keep learning. Replayed
+   * batches train what their own stage trains (its freeze list applies).
+   */
+  replay?: { stage: Stage; every: number; batch?: number };
+}
+
+/** Which batch step `step` (0-based) of a stage runs: its own schedule's, or (every `every`-th step) the replayed stage's. */
+export function replayPlan(step: number, every: number | undefined): { replay: boolean; index: number } {
+  if (!every) return { replay: false, index: step };
+  const replayed = Math.floor((step + 1) / every); // replay steps up to and including this one
+  return (step + 1) % every === 0 ? { replay: true, index: replayed - 1 } : { replay: false, index: step - replayed };
 }
 
 export interface TrainerOptions {
@@ -144,13 +160,20 @@ export class Trainer {
     try {
       for (let si = pos.stageIndex; si < this.o.stages.length; si++) {
         const stage = this.o.stages[si]!;
-        const { steps, lr, batch = this.o.batch } = this.o.stageSettings[stage];
+        const { steps, lr, batch = this.o.batch, replay } = this.o.stageSettings[stage];
         const schedule = new BatchSchedule(stageTasks(stage, this.data.train), batch, this.o.seed, stage);
+        if (replay && (replay.stage === stage || !Number.isInteger(replay.every) || replay.every < 2)) {
+          throw new Error(`stage ${stage} replay: needs another stage and every ≥ 2 steps, got stage ${replay.stage} every ${replay.every}`);
+        }
+        const replaySchedule = replay
+          ? new BatchSchedule(stageTasks(replay.stage, this.data.train), replay.batch ?? this.o.stageSettings[replay.stage].batch ?? this.o.batch, this.o.seed, replay.stage, `replay.s${stage}`)
+          : undefined;
         const lrs = { peak: lr, warmup: Math.max(1, Math.round((this.o.warmupFraction ?? 0.05) * steps)), total: steps };
         const start = si === pos.stageIndex ? pos.step : 0;
         for (let step = start; step < steps; step++) {
           const t0 = performance.now();
-          const batch = schedule.at(step);
+          const plan = replayPlan(step, replay?.every);
+          const batch = plan.replay ? replaySchedule!.at(plan.index) : schedule.at(plan.index);
           const session = await tasks.get(batch.key);
           const rate = learningRate(lrs, step);
           const r = await session.step(batchFeeds(batch, this.cfg, this.tokenizer, { seed: this.o.seed, step }), rate);

@@ -34,6 +34,17 @@ export function parseStages(raw: string | undefined): Stage[] {
   return stages as Stage[];
 }
 
+/** `--stage3-replay N[:B]`: a stage-2 batch (of B examples) every N-th step of stage 3. */
+export function parseReplay(raw: string, stage2Batch: number): { stage: Stage; every: number; batch: number } {
+  const m = /^(\d+)(?::(\d+))?$/.exec(raw.trim());
+  if (!m) throw new Error(`--stage3-replay must be N or N:B (every N-th step, B examples), got '${raw}'`);
+  const every = Number(m[1]);
+  const batch = m[2] === undefined ? stage2Batch : Number(m[2]);
+  if (every < 2) throw new Error(`--stage3-replay: N must be ≥ 2, got ${every}`);
+  if (batch < 2) throw new Error(`--stage3-replay: B must be ≥ 2 (contrastive batches need negatives), got ${batch}`);
+  return { stage: 2, every, batch };
+}
+
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a model in three stages (unimodal, contrastive, instruction tuning) on a manifest',
@@ -56,6 +67,8 @@ Options:
   --eval-every N         validate every N steps (default 100; always at the end of a stage)
   --checkpoint-every N   write a checkpoint every N steps (default 100; also at stage ends and on Ctrl-C)
   --stage3-freeze LIST   parameter path prefixes fixed during stage 3, e.g. encoders.,heads. (keeps retrieval as stage 2 left it)
+  --stage3-replay N[:B]  every N-th step of stage 3 is a stage-2 contrastive batch (of B examples; default
+                         stage 2's batch), so the encoders can keep training without losing the alignment
   --tokenizer FILE       use this tokenizer instead of training one on the data
   --resume               continue the run in --out from its checkpoint
   --skip-bad             skip bad manifest lines (and report them) instead of stopping
@@ -78,6 +91,7 @@ Example:
     'checkpoint-every': { type: 'string' },
     tokenizer: { type: 'string' },
     'stage3-freeze': { type: 'string' },
+    'stage3-replay': { type: 'string' },
     resume: { type: 'boolean' },
     'skip-bad': { type: 'boolean' },
     limit: { type: 'string' },
@@ -93,6 +107,8 @@ Example:
     const stageSettings = Object.fromEntries(([1, 2, 3] as Stage[]).map((s) => [s, { steps: steps[s], lr: lrs[s], batch: batches[s] }])) as Record<Stage, StageSettings>;
     const freeze = values['stage3-freeze'] as string | undefined;
     if (freeze) stageSettings[3].freeze = freeze.split(',').map((p) => p.trim()).filter(Boolean);
+    const replay = values['stage3-replay'] as string | undefined;
+    if (replay !== undefined) stageSettings[3].replay = parseReplay(replay, batches[2]);
     let bar: ProgressBar | null = null;
     let barStage = 0;
     let trainer: { interrupt(): void } | null = null;
