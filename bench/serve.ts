@@ -2,10 +2,15 @@
  * `npm run bench -- serve`: HTTP load (autocannon, fixed concurrency)
  * against `mixmodal serve` in a child process on 127.0.0.1, with dynamic
  * batching on (max batch 32, 2000 µs queue delay) and off (max batch 1), on
- * embeddings and on short greedy chat requests (distinct inputs, cache off);
+ * text embeddings, short greedy text chats, image embeddings (a data: URL
+ * PNG) and short greedy chats about an image (distinct inputs, cache off);
  * then the latency of a cache hit against a miss at concurrency 1. The model
  * is models/mm-small-synth when it exists (the trained demo model), else
  * mm-small with random weights in a temporary folder.
+ *
+ * Environment overrides (for quick runs): SERVE_BENCH_WORKLOADS (comma list
+ * of workload names), SERVE_BENCH_SECONDS, SERVE_BENCH_WORKERS (passed to
+ * both modes as --workers), SERVE_BENCH_CACHE=0 (skip the cache latencies).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -14,6 +19,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import sharp from 'sharp';
 import { trainBpe } from '../src/data/tokenizer/train-bpe.js';
 import { MODEL_CONFIG_DIR, validateModelConfig } from '../src/model/config.js';
 import { saveModelFolder } from '../src/model/model-folder.js';
@@ -26,6 +32,12 @@ export interface ServeBenchOptions {
   concurrency?: number;
   /** Seconds of measured load per run (after 1 s of warm-up load). */
   seconds?: number;
+  /** Workloads to load-test (default all of WORKLOADS, in that order). */
+  workloads?: WorkloadName[];
+  /** `--workers N` for the server in both modes (default: the server's default). */
+  workers?: number;
+  /** Also measure cache hit vs miss latency (default true). */
+  cache?: boolean;
 }
 
 interface Load {
@@ -78,6 +90,59 @@ type Body = (modelId: string) => string;
 const embedBody: Body = (model) => JSON.stringify({ model, input: sentence() });
 const chatBody: Body = (model) => JSON.stringify({ model, messages: [{ role: 'user', content: sentence() }], max_tokens: 8, temperature: 0 });
 
+/** 64 different 64×64 PNGs (stripes of two colours) as data: URLs, made once. */
+async function pngPool(): Promise<string[]> {
+  const urls: string[] = [];
+  for (let n = 0; n < 64; n++) {
+    const rgb = Buffer.alloc(64 * 64 * 3);
+    const a = [(n * 37) % 256, (n * 91) % 256, (n * 53) % 256];
+    const b = [255 - a[0]!, (a[1]! + 128) % 256, (n * 17) % 256];
+    for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) rgb.set(((x + y * (n % 3)) >> (2 + (n % 4))) % 2 ? a : b, 3 * (y * 64 + x));
+    urls.push(`data:image/png;base64,${(await sharp(rgb, { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer()).toString('base64')}`);
+  }
+  return urls;
+}
+
+interface Workload {
+  label: string;
+  path: string;
+  body: Body;
+}
+
+export type WorkloadName = 'embeddings' | 'chat' | 'imageEmbeddings' | 'imageChat';
+
+function workloads(pngs: string[]): Record<WorkloadName, Workload> {
+  const png = () => pngs[counter++ % pngs.length]!;
+  return {
+    embeddings: { label: 'embeddings (text)', path: '/v1/embeddings', body: embedBody },
+    chat: { label: 'chat (text, 8 tokens)', path: '/v1/chat/completions', body: chatBody },
+    imageEmbeddings: { label: 'embeddings (image, data: URL PNG 64×64)', path: '/v1/embeddings', body: (model) => JSON.stringify({ model, input: [{ image: png() }] }) },
+    imageChat: {
+      label: 'chat (text + image, 8 tokens)',
+      path: '/v1/chat/completions',
+      body: (model) =>
+        JSON.stringify({ model, messages: [{ role: 'user', content: [{ type: 'text', text: sentence() }, { type: 'image_url', image_url: { url: png() } }] }], max_tokens: 8, temperature: 0 }),
+    },
+  };
+}
+const ALL_WORKLOADS: WorkloadName[] = ['embeddings', 'chat', 'imageEmbeddings', 'imageChat'];
+
+/** Options from the environment (SERVE_BENCH_*, see the top of this file) over `o`. */
+function withEnv(o: ServeBenchOptions): ServeBenchOptions {
+  const env = process.env;
+  const r = { ...o };
+  if (env.SERVE_BENCH_WORKLOADS) {
+    const names = env.SERVE_BENCH_WORKLOADS.split(',').map((x) => x.trim()) as WorkloadName[];
+    const bad = names.filter((n) => !ALL_WORKLOADS.includes(n));
+    if (bad.length) throw new Error(`SERVE_BENCH_WORKLOADS: unknown ${bad.join(', ')}; known: ${ALL_WORKLOADS.join(', ')}`);
+    r.workloads = names;
+  }
+  if (env.SERVE_BENCH_SECONDS) r.seconds = Number(env.SERVE_BENCH_SECONDS);
+  if (env.SERVE_BENCH_WORKERS) r.workers = Number(env.SERVE_BENCH_WORKERS);
+  if (env.SERVE_BENCH_CACHE === '0') r.cache = false;
+  return r;
+}
+
 async function load(url: string, path: string, body: () => string, connections: number, seconds: number): Promise<Load> {
   const run = (duration: number) =>
     autocannon({
@@ -116,38 +181,44 @@ async function sequential(url: string, path: string, body: () => string, n: numb
 
 const fmt = (l: Load) => `${l.rps.toFixed(0).padStart(6)} req/s   p50 ${l.p50.toFixed(1).padStart(7)} ms   p99 ${l.p99.toFixed(1).padStart(7)} ms${l.errors ? `   (${l.errors} errors)` : ''}`;
 
-export async function runServeBench(o: ServeBenchOptions = {}): Promise<Record<string, number>> {
+export async function runServeBench(options: ServeBenchOptions = {}): Promise<Record<string, number>> {
+  const o = withEnv(options);
   const concurrency = o.concurrency ?? 32;
   const seconds = o.seconds ?? 6;
+  const names = o.workloads ?? ALL_WORKLOADS;
   const model = await modelDir();
+  const all = workloads(await pngPool());
+  const workersFlag = o.workers !== undefined ? ['--workers', String(o.workers)] : [];
   console.log(`model: ${model.what}`);
   console.log(`load: autocannon in this process, ${concurrency} connections, ${seconds} s per run (+1 s warm-up), distinct inputs, cache off;`);
-  console.log(`server: \`mixmodal serve\` in a child process, ONNX Runtime 1 thread (the default), ${availableParallelism()} cores shared with the load generator`);
+  console.log(
+    `server: \`mixmodal serve\` in a child process, ONNX Runtime 1 thread (the default), ${o.workers !== undefined ? `--workers ${o.workers}` : 'default workers'}, ${availableParallelism()} cores shared with the load generator`,
+  );
   const modes: [string, string[]][] = [
     ['batching on  (max batch 32, delay 2000 µs)', ['--max-batch', '32', '--max-queue-delay-us', '2000']],
     ['batching off (max batch 1)               ', ['--max-batch', '1', '--max-queue-delay-us', '0']],
   ];
   const results: Record<string, number> = {};
   try {
-    const byWorkload: Record<string, Load[]> = { embeddings: [], chat: [] };
+    const byWorkload = Object.fromEntries(names.map((w) => [w, [] as Load[]])) as Record<WorkloadName, Load[]>;
     for (const [name, flags] of modes) {
-      const s = await startServer(model.dir, [...flags, '--no-cache']);
+      const s = await startServer(model.dir, [...flags, ...workersFlag, '--no-cache']);
       try {
-        byWorkload.embeddings!.push(await load(s.url, '/v1/embeddings', () => embedBody(s.modelId), concurrency, seconds));
-        byWorkload.chat!.push(await load(s.url, '/v1/chat/completions', () => chatBody(s.modelId), concurrency, seconds));
+        for (const w of names) byWorkload[w].push(await load(s.url, all[w].path, () => all[w].body(s.modelId), concurrency, seconds));
       } finally {
         await stopServer(s.child);
       }
-      console.log(`  ${name}  embeddings: ${fmt(byWorkload.embeddings!.at(-1)!)}`);
-      console.log(`  ${' '.repeat(name.length)}  chat (8 tokens): ${fmt(byWorkload.chat!.at(-1)!)}`);
+      names.forEach((w, i) => console.log(`  ${i === 0 ? name : ' '.repeat(name.length)}  ${all[w].label}: ${fmt(byWorkload[w].at(-1)!)}`));
     }
-    for (const [w, [on, off]] of Object.entries(byWorkload) as [string, Load[]][]) {
+    for (const w of names) {
+      const [on, off] = byWorkload[w];
       const ratio = on!.rps / off!.rps;
-      console.log(`${w}: batching on / off throughput = ${ratio.toFixed(2)}× (target ≥ 3× at concurrency 32)`);
+      console.log(`${all[w].label}: batching on / off throughput = ${ratio.toFixed(2)}× (target ≥ 3× at concurrency ${concurrency})`);
       Object.assign(results, { [`${w}OnRps`]: on!.rps, [`${w}OffRps`]: off!.rps, [`${w}Ratio`]: ratio, [`${w}OnP99`]: on!.p99, [`${w}OffP99`]: off!.p99 });
     }
+    if (o.cache === false) return results;
 
-    const s = await startServer(model.dir, ['--max-batch', '32', '--max-queue-delay-us', '2000']);
+    const s = await startServer(model.dir, ['--max-batch', '32', '--max-queue-delay-us', '2000', ...workersFlag]);
     try {
       const fixed = JSON.stringify({ model: s.modelId, messages: [{ role: 'user', content: 'a red circle above a blue square' }], max_tokens: 8, temperature: 0 });
       const hit = await sequential(s.url, '/v1/chat/completions', () => fixed, 500);

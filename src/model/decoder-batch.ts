@@ -1,27 +1,33 @@
 /**
  * Continuous batching for the decoder: each generating request is a row
- * with its own cross-attention memory and KV cache. A step stacks the rows
- * (caches and memories padded to the longest, with masks), runs the step
- * graph once, and hands each row its logits and its extended cache; rows
- * join and leave between steps.
+ * with its own cross-attention memory and KV cache. Rows join and leave
+ * between steps; a step runs the step graph once over its rows, even when
+ * they read different numbers of new tokens (prompts of different lengths
+ * are prefilled together, right-padded, see generation-graphs.ts).
+ *
+ * Rows keep no copies of their tensors: a row points at the run whose
+ * outputs hold its memory keys/values and its cache (generation-cache.ts).
+ * A step over exactly the last step's rows feeds that step's caches back
+ * as they are; any other batch is stacked with one copy of each row's real
+ * slots, into buffers reused from step to step (one step at a time uses
+ * them; a step started while another is running stacks into new ones).
  */
 import * as ort from 'onnxruntime-node';
-import type { HostTensor } from '../graph/host-tensor.js';
 import type { Session } from '../runtime/session.js';
+import { isWholeRun, realRuns, Scratch, stackRows, type RowAt, type RunRows } from './generation-cache.js';
 import { cacheNames } from './generation-graphs.js';
 
 /** One request's decoding state. */
 export interface DecodeRow {
-  /** Per layer: cross-attention keys and values [H, S, d_h] of this row's memory. */
-  memK: Float32Array[];
-  memV: Float32Array[];
-  /** Memory positions S and which are real. */
+  /** Memory positions S of this row, and which of them are real [S]. */
   memLen: number;
   memMask: Uint8Array;
-  /** Per layer: self-attention cache [H, P, d_h] (P = tokens seen so far). */
-  cacheK: Float32Array[];
-  cacheV: Float32Array[];
+  /** Tokens read so far (the position of the next one). */
   length: number;
+  /** Its cross-attention keys/values [H, S, d_h] per layer: a row of a memory run. */
+  memory: RowAt;
+  /** Its self-attention cache [H, P, d_h] per layer: a row of a step run (null before its first step). */
+  cache: RowAt | null;
 }
 
 export interface DecoderShape {
@@ -29,129 +35,183 @@ export interface DecoderShape {
   heads: number;
   headDim: number;
   vocabSize: number;
+  /** Longest sequence: positions are 0 … maxLen − 1. */
+  maxLen: number;
 }
 
+/** A row's memory: [S, D] fused tokens (S = memLen) and which are real (default all). */
+export interface RowMemory {
+  memory: Float32Array;
+  memLen: number;
+  dim: number;
+  memMask?: Uint8Array;
+}
+
+/** A step run: its caches (as RunRows) and the stacked memory it read, reused while the batch stays the same. */
+interface StepRun extends RunRows {
+  memFeeds: Record<string, ort.Tensor>;
+}
+
+
 export class DecoderStepper {
+  private readonly memNames: { from: string; to: string }[];
+  private readonly presentNames: { from: string; to: string }[];
+  private readonly scratch = new Scratch();
+  /** A run is using the scratch buffers. */
+  private busy = false;
+  /** Memory feeds stacked into the scratch buffers; only the latest (memOnScratch) still holds its values. */
+  private readonly scratchMemory = new WeakSet<Record<string, ort.Tensor>>();
+  private memOnScratch: Record<string, ort.Tensor> | null = null;
+
   constructor(
     readonly shape: DecoderShape,
     readonly memorySession: Session,
     readonly stepSession: Session,
-  ) {}
+  ) {
+    const layers = Array.from({ length: shape.layers }, (_, l) => cacheNames(l));
+    this.memNames = layers.flatMap((n) => [n.memK, n.memV].map((x) => ({ from: x, to: x })));
+    this.presentNames = layers.flatMap((n) => [
+      { from: n.presentK, to: n.pastK },
+      { from: n.presentV, to: n.pastV },
+    ]);
+  }
+
+  /** New rows for these requests: one memory-projection run over all their memories (padded to the longest). */
+  async newRows(items: readonly RowMemory[]): Promise<DecodeRow[]> {
+    if (items.length === 0) return [];
+    const n = items.length;
+    const dim = items[0]!.dim;
+    if (items.some((x) => x.dim !== dim || x.memory.length < x.memLen * dim)) throw new Error(`every row's memory must be [memLen, ${dim}]`);
+    const sMax = Math.max(...items.map((x) => x.memLen));
+    const scratch = this.acquire();
+    let out: ort.InferenceSession.ReturnType;
+    try {
+      const data = scratch ? scratch.take('memory', n * sMax * dim) : new Float32Array(n * sMax * dim); // [N, S_max, D]
+      items.forEach((x, i) => data.set(x.memory.subarray(0, x.memLen * dim), i * sMax * dim));
+      out = await this.memorySession.ort.run({ memory: new ort.Tensor('float32', data, [n, sMax, dim]) });
+    } finally {
+      if (scratch) this.busy = false;
+    }
+    const mask = new Uint8Array(n * sMax); // [N, S_max]
+    items.forEach((x, i) => mask.set(x.memMask ?? new Uint8Array(x.memLen).fill(1), i * sMax));
+    const tensors = Object.fromEntries(this.memNames.map(({ from }) => [from, out[from] as ort.Tensor])); // each [N, H, S_max, d_h]
+    const run: RunRows = { tensors, size: n, width: sMax, mask };
+    return items.map((x, i) => ({ memLen: x.memLen, memMask: mask.slice(i * sMax, i * sMax + x.memLen), length: 0, memory: { run, index: i }, cache: null }));
+  }
 
   /** A new row for one request: projects its memory [S, D] (mask [S]) into every layer's keys/values. */
   async newRow(memory: Float32Array, memLen: number, dim: number, memMask: Uint8Array): Promise<DecodeRow> {
-    const out = await this.memorySession.ort.run({ memory: new ort.Tensor('float32', memory, [1, memLen, dim]) });
-    const row: DecodeRow = { memK: [], memV: [], memLen, memMask, cacheK: [], cacheV: [], length: 0 };
-    for (let i = 0; i < this.shape.layers; i++) {
-      const n = cacheNames(i);
-      row.memK.push(out[n.memK]!.data as Float32Array);
-      row.memV.push(out[n.memV]!.data as Float32Array);
-      row.cacheK.push(new Float32Array(0));
-      row.cacheV.push(new Float32Array(0));
-    }
-    return row;
+    return (await this.newRows([{ memory, memLen, dim, memMask }]))[0]!;
   }
 
   /**
-   * The last step's batch: its rows, the caches it returned (fed straight
-   * back as the next `past` while the rows stay the same, so steady decoding
-   * copies no cache in JavaScript), which slots are real, and the stacked memory.
-   */
-  private packed: { rows: DecodeRow[]; present: Record<string, ort.Tensor>; mask: Uint8Array; slots: number; memFeeds: Record<string, ort.Tensor> } | null = null;
-
-  /**
-   * Feeds each row its new tokens (all rows the same count: 1 when decoding,
-   * the prompt when a single row is prefilled) and returns each row's
-   * next-token logits [V]; the rows' caches grow by that count.
+   * Feeds each row its new tokens (any count ≥ 1 per row: 1 when decoding,
+   * the prompt when prefilling) and returns each row's next-token logits [V]
+   * (views into the run's output); each row's cache grows by its own count.
    */
   async step(rows: DecodeRow[], ids: number[][]): Promise<Float32Array[]> {
     const b = rows.length;
-    const tNew = ids[0]?.length ?? 0;
-    if (b === 0 || tNew === 0 || ids.some((r) => r.length !== tNew)) throw new Error('step needs one equally long list of new tokens per row');
-    const { layers, heads, headDim: dh } = this.shape;
-    const same = this.packed !== null && this.packed.rows.length === b && this.packed.rows.every((r, i) => r === rows[i]);
-    if (!same) this.unpack();
-    const feeds: Record<string, ort.Tensor> = {
-      ids: new ort.Tensor('int64', BigInt64Array.from(ids.flat().map(BigInt)), [b, tNew]),
-      positions: new ort.Tensor('int64', BigInt64Array.from(rows.flatMap((r) => ids[0]!.map((_, i) => BigInt(r.length + i)))), [b, tNew]),
-    };
-    let mask: Uint8Array;
-    let slots: number;
-    let memFeeds: Record<string, ort.Tensor>;
-    if (same) {
-      const p = this.packed!;
-      ({ mask, slots, memFeeds } = p);
-      for (let l = 0; l < layers; l++) {
-        const n = cacheNames(l);
-        feeds[n.pastK] = p.present[n.presentK]!;
-        feeds[n.pastV] = p.present[n.presentV]!;
-      }
-    } else {
-      slots = Math.max(...rows.map((r) => r.length));
-      const sMax = Math.max(...rows.map((r) => r.memLen));
-      mask = Uint8Array.from(rows.flatMap((r) => Array.from({ length: slots }, (_, j) => (j < r.length ? 1 : 0))));
-      memFeeds = { memory_mask: new ort.Tensor('bool', Uint8Array.from(rows.flatMap((r) => Array.from({ length: sMax }, (_, j) => (j < r.memLen ? r.memMask[j]! : 0)))), [b, sMax]) };
-      for (let l = 0; l < layers; l++) {
-        const n = cacheNames(l);
-        feeds[n.pastK] = stackPadded(rows.map((r) => [r.cacheK[l]!, r.length]), heads, slots, dh);
-        feeds[n.pastV] = stackPadded(rows.map((r) => [r.cacheV[l]!, r.length]), heads, slots, dh);
-        memFeeds[n.memK] = stackPadded(rows.map((r) => [r.memK[l]!, r.memLen]), heads, sMax, dh);
-        memFeeds[n.memV] = stackPadded(rows.map((r) => [r.memV[l]!, r.memLen]), heads, sMax, dh);
-      }
-    }
-    feeds.past_mask = new ort.Tensor('bool', mask, [b, slots]);
-    const out = await this.stepSession.ort.run({ ...feeds, ...memFeeds });
-    // The new slots are real for every row: widen the mask by tNew columns of ones.
-    const next = new Uint8Array(b * (slots + tNew));
-    for (let i = 0; i < b; i++) {
-      next.set(mask.subarray(i * slots, (i + 1) * slots), i * (slots + tNew));
-      next.fill(1, i * (slots + tNew) + slots, (i + 1) * (slots + tNew));
-    }
-    const present: Record<string, ort.Tensor> = {};
-    for (let l = 0; l < layers; l++) {
-      const n = cacheNames(l);
-      present[n.presentK] = out[n.presentK] as ort.Tensor;
-      present[n.presentV] = out[n.presentV] as ort.Tensor;
-    }
-    this.packed = { rows: [...rows], present, mask: next, slots: slots + tNew, memFeeds };
-    rows.forEach((r) => (r.length += tNew));
-    const logits = out.logits!.data as Float32Array;
-    const v = this.shape.vocabSize;
-    return rows.map((_, i) => logits.slice(i * v, (i + 1) * v));
-  }
-
-  /** Writes the packed batch's caches back into its rows (only their real slots), before the batch changes. */
-  private unpack(): void {
-    const p = this.packed;
-    if (!p) return;
-    const { layers, heads, headDim: dh } = this.shape;
-    p.rows.forEach((r, i) => {
-      const real = [...Array(p.slots).keys()].filter((j) => p.mask[i * p.slots + j] === 1);
-      for (let l = 0; l < layers; l++) {
-        const n = cacheNames(l);
-        r.cacheK[l] = gatherSlots(p.present[n.presentK]!.data as Float32Array, i, real, p.slots, heads, dh);
-        r.cacheV[l] = gatherSlots(p.present[n.presentV]!.data as Float32Array, i, real, p.slots, heads, dh);
-      }
+    if (b === 0 || ids.length !== b || ids.some((r) => r.length === 0)) throw new Error('step needs a non-empty list of new tokens for each row');
+    if (new Set(rows).size !== b) throw new Error('a row appears twice in one step');
+    const { heads, headDim: dh, maxLen, vocabSize } = this.shape;
+    rows.forEach((r, i) => {
+      if (r.length + ids[i]!.length > maxLen) throw new Error(`row ${i}: ${r.length} + ${ids[i]!.length} tokens exceed the decoder's maxLen ${maxLen}`);
     });
-    this.packed = null;
+    const tNew = Math.max(...ids.map((r) => r.length));
+    const feeds: Record<string, ort.Tensor> = newTokenFeeds(rows, ids, tNew, maxLen);
+    const newMask = feeds.new_mask!.data as Uint8Array; // [B, T_new]
+
+    const refs = rows.map((r) => r.cache);
+    const last = isWholeRun(refs) ? (refs[0]!.run as StepRun) : null;
+    const scratch = this.acquire();
+    let slots: number;
+    let pastMask: Uint8Array; // [B, P]
+    let memFeeds: Record<string, ort.Tensor>;
+    let out: ort.InferenceSession.ReturnType;
+    try {
+      if (last) {
+        ({ width: slots, mask: pastMask } = last);
+        for (const { from, to } of this.presentNames) feeds[to] = last.tensors[from]!;
+        const stale = this.scratchMemory.has(last.memFeeds) && last.memFeeds !== this.memOnScratch;
+        memFeeds = stale ? this.memoryFeeds(rows, scratch) : last.memFeeds;
+      } else {
+        slots = Math.max(...rows.map((r) => r.length));
+        pastMask = new Uint8Array(b * slots);
+        rows.forEach((r, i) => pastMask.fill(1, i * slots, i * slots + r.length));
+        const sources = rows.map((r) => (r.cache ? { at: r.cache, runs: realRuns(r.cache.run, r.cache.index) } : null));
+        Object.assign(feeds, stackRows(sources, this.presentNames, heads, dh, slots, scratch)); // past_{k,v}.l [B, H, P, d_h]
+        memFeeds = this.memoryFeeds(rows, scratch);
+      }
+      feeds.past_mask = new ort.Tensor('bool', pastMask, [b, slots]);
+      out = await this.stepSession.ort.run({ ...feeds, ...memFeeds });
+    } finally {
+      if (scratch) this.busy = false;
+    }
+
+    // The new slots are real where the new tokens were: the mask widens by new_mask.
+    const width = slots + tNew;
+    const mask = new Uint8Array(b * width); // [B, P + T_new]
+    for (let i = 0; i < b; i++) {
+      mask.set(pastMask.subarray(i * slots, (i + 1) * slots), i * width);
+      mask.set(newMask.subarray(i * tNew, (i + 1) * tNew), i * width + slots);
+    }
+    const tensors = Object.fromEntries(this.presentNames.map(({ from }) => [from, out[from] as ort.Tensor])); // each [B, H, P + T_new, d_h]
+    const run: StepRun = { tensors, size: b, width, mask, memFeeds };
+    rows.forEach((r, i) => {
+      r.cache = { run, index: i };
+      r.length += ids[i]!.length;
+    });
+    const logits = out.logits!.data as Float32Array; // [B, V]
+    return rows.map((_, i) => logits.subarray(i * vocabSize, (i + 1) * vocabSize));
+  }
+
+  /** The scratch buffers, unless a run is using them (then undefined: allocate). */
+  private acquire(): Scratch | undefined {
+    if (this.busy) return undefined;
+    this.busy = true;
+    return this.scratch;
+  }
+
+  /** The stacked memory keys/values [B, H, S_max, d_h] and memory_mask [B, S_max] of these rows. */
+  private memoryFeeds(rows: readonly DecodeRow[], scratch: Scratch | undefined): Record<string, ort.Tensor> {
+    const b = rows.length;
+    const sMax = Math.max(...rows.map((r) => r.memLen));
+    const mask = new Uint8Array(b * sMax); // [B, S_max]
+    rows.forEach((r, i) => mask.set(r.memMask, i * sMax));
+    const feeds: Record<string, ort.Tensor> = { memory_mask: new ort.Tensor('bool', mask, [b, sMax]) };
+    const refs = rows.map((r) => r.memory);
+    if (isWholeRun(refs) && refs[0]!.run.width === sMax) {
+      for (const { from, to } of this.memNames) feeds[to] = refs[0]!.run.tensors[from]!; // the memory run's own outputs
+      return feeds;
+    }
+    const sources = rows.map((r) => ({ at: r.memory, runs: [[0, r.memLen]] as [number, number][] }));
+    Object.assign(feeds, stackRows(sources, this.memNames, this.shape.heads, this.shape.headDim, sMax, scratch));
+    if (scratch) {
+      this.scratchMemory.add(feeds);
+      this.memOnScratch = feeds;
+    }
+    return feeds;
   }
 }
 
-/** Rows' [H, len, d_h] arrays stacked into [B, H, max, d_h], zero-padded along the length. */
-function stackPadded(rows: [Float32Array, number][], heads: number, max: number, dh: number): ort.Tensor {
-  const out = new Float32Array(rows.length * heads * max * dh);
-  rows.forEach(([x, len], b) => {
-    for (let h = 0; h < heads; h++) out.set(x.subarray(h * len * dh, (h + 1) * len * dh), ((b * heads + h) * max) * dh);
+/** ids, positions and new_mask [B, T_new] of rows reading `ids`, right-padded (padding repeats a row's last id at clamped positions). */
+function newTokenFeeds(rows: readonly DecodeRow[], ids: readonly number[][], tNew: number, maxLen: number): Record<string, ort.Tensor> {
+  const b = rows.length;
+  const idData = new BigInt64Array(b * tNew); // [B, T_new]
+  const posData = new BigInt64Array(b * tNew); // [B, T_new]
+  const real = new Uint8Array(b * tNew); // [B, T_new]
+  rows.forEach((r, i) => {
+    const row = ids[i]!;
+    for (let j = 0; j < tNew; j++) {
+      const k = i * tNew + j;
+      idData[k] = BigInt(row[Math.min(j, row.length - 1)]!);
+      posData[k] = BigInt(Math.min(r.length + j, maxLen - 1));
+      real[k] = j < row.length ? 1 : 0;
+    }
   });
-  return new ort.Tensor('float32', out, [rows.length, heads, max, dh]);
-}
-
-/** Row i's cache [H, slots.length, d_h] from a packed [B, H, total, d_h] tensor: the given slots, in order. */
-function gatherSlots(packed: Float32Array, i: number, slots: number[], total: number, heads: number, dh: number): Float32Array {
-  const out = new Float32Array(heads * slots.length * dh);
-  for (let h = 0; h < heads; h++) {
-    const base = (i * heads + h) * total * dh;
-    slots.forEach((j, k) => out.set(packed.subarray(base + j * dh, base + (j + 1) * dh), (h * slots.length + k) * dh));
-  }
-  return out;
+  return {
+    ids: new ort.Tensor('int64', idData, [b, tNew]),
+    positions: new ort.Tensor('int64', posData, [b, tNew]),
+    new_mask: new ort.Tensor('bool', real, [b, tNew]),
+  };
 }

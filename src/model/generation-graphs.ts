@@ -2,11 +2,19 @@
  * The decoder's two inference graphs. `memory` projects fused multimodal
  * tokens into every block's cross-attention keys/values (once per request);
  * `step` takes new token ids with their positions and the padded KV cache of
- * each row (with a mask of its real slots) and returns the last position's
- * logits and the extended caches.
+ * each row (with a mask of its real slots) and returns each row's
+ * next-token logits and the extended caches.
+ *
+ * Rows of one step may read different numbers of new tokens (prefilling
+ * prompts of different lengths in one run): they are right-padded to the
+ * longest, `new_mask` says which new tokens are real, and a row's logits are
+ * taken at its last real one. Causal attention keeps padding invisible to
+ * the real tokens before it; the caller marks the padded slots of `present`
+ * as not real in the next `past_mask`.
  */
 import { Graph } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
+import type { Value } from '../graph/value.js';
 import { TextDecoder, type TextDecoderConfig } from './text-decoder.js';
 
 /** Names of the decoder graphs' inputs and outputs for layer i. */
@@ -32,6 +40,7 @@ export function buildDecoderGraphs(cfg: TextDecoderConfig, scope = 'decoder'): {
   const step = new Graph('decoder-step');
   const ids = step.input('ids', 'int64', ['batch', 'new']);
   const positions = step.input('positions', 'int64', ['batch', 'new']);
+  const newMask = step.input('new_mask', 'bool', ['batch', 'new']);
   const pastMask = step.input('past_mask', 'bool', ['batch', 'past']);
   const memoryMask = step.input('memory_mask', 'bool', ['batch', 'mem']);
   const layerInputs = Array.from({ length: cfg.layers }, (_, i) => {
@@ -42,17 +51,24 @@ export function buildDecoderGraphs(cfg: TextDecoderConfig, scope = 'decoder'): {
     };
   });
   const dec = new TextDecoder(step, scope, cfg);
-  const r = dec.applyCached(
-    ids,
-    layerInputs.map((l) => l.past),
-    layerInputs.map((l) => l.mem),
-    memoryMask,
-    { positions, pastMask },
-  );
-  step.output('logits', op.squeeze(op.slice(r.logits, [-1], [2 ** 31 - 1], [1]), [1])); // [B, V] last position
-  r.present.forEach((kv, i) => {
-    step.output(cacheNames(i).presentK, kv.k); // [B, H, P + T_new, d_h]
-    step.output(cacheNames(i).presentV, kv.v); // [B, H, P + T_new, d_h]
+  // TextDecoder.applyCached's blocks, with the vocabulary projection on each row's last real token only.
+  step.withScope(scope, () => {
+    let h = op.add(dec.tokens.apply(ids), dec.positions.apply(positions)); // [B, T_new, D]
+    dec.blocks.forEach((b, i) => {
+      const r = b.applyCached(h, layerInputs[i]!.past, { memory: layerInputs[i]!.mem, memoryMask, pastMask });
+      h = r.y; // [B, T_new, D]
+      step.output(cacheNames(i).presentK, r.present.k); // [B, H, P + T_new, d_h]
+      step.output(cacheNames(i).presentV, r.present.v); // [B, H, P + T_new, d_h]
+    });
+    const last = lastRealRow(h, newMask, cfg.dim); // [B, D]
+    step.output('logits', dec.head.apply(dec.norm.apply(last))); // [B, V]
   });
   return { memory, step };
+}
+
+/** Each row's hidden state at its last real new token: h [B, T, D] at index Σ mask − 1 of mask [B, T]. */
+function lastRealRow(h: Value, mask: Value, dim: number): Value {
+  const last = op.sub(op.reduceSum(op.cast(mask, 'int64'), [1], true), h.graph.scalar(1, 'int64')); // [B, 1]
+  const index = op.expand(op.unsqueeze(last, [2]), [1, 1, dim]); // [B, 1, D]
+  return op.squeeze(op.gatherElements(h, index, 1), [1]); // [B, D]
 }

@@ -64,6 +64,7 @@ describe('text generation with a KV cache', () => {
       const feeds: Record<string, HostTensor> = {
         ids: ids([[1], [2]]),
         positions: ids([[prefix], [prefix]]),
+        new_mask: { dtype: 'bool', shape: [B, 1], data: new Uint8Array(B).fill(1) },
         past_mask: { dtype: 'bool', shape: [B, prefix], data: new Uint8Array(B * prefix).fill(1) },
         memory_mask: mask,
       };
@@ -110,5 +111,105 @@ describe('text generation with a KV cache', () => {
     await expect(gen.generate(mem, mask, [[1], [2]], { maxNewTokens: 100 })).rejects.toThrow(/maxLen/);
     await gen.release();
   });
-});
 
+  it('a padded step (prompts of different lengths, a decoding row beside prefilling ones) gives each row its logits alone, in one run', async () => {
+    const { params } = setup();
+    const gen = await Generator.create(cfg, params);
+    const st = gen.stepper;
+    let runs = 0;
+    const run = st.stepSession.ort.run.bind(st.stepSession.ort);
+    st.stepSession.ort.run = ((...a: Parameters<typeof run>) => (runs++, run(...a))) as typeof run;
+    // Memories of different lengths (3, 5, 2 positions of width 12), one with a masked position.
+    const memOf = (len: number, seed: number) => Float32Array.from({ length: len * 12 }, (_, i) => Math.sin((i + 1) * 0.37 * seed) * 2);
+    const items = [
+      { memory: memOf(3, 1), memLen: 3, dim: 12 },
+      { memory: memOf(5, 2), memLen: 5, dim: 12, memMask: Uint8Array.from([1, 1, 0, 1, 1]) },
+      { memory: memOf(2, 3), memLen: 2, dim: 12 },
+    ];
+    const prompts = [[1, 7, 3, 8, 8, 2], [4], [9, 5]];
+    const steps = 5;
+    // Alone: each row on its own, prefill then greedy steps.
+    const alone: Float32Array[][] = [];
+    for (let b = 0; b < 3; b++) {
+      const [row] = await st.newRows([items[b]!]);
+      let z = (await st.step([row!], [prompts[b]!]))[0]!;
+      const seen = [Float32Array.from(z)];
+      for (let t = 1; t < steps; t++) {
+        z = (await st.step([row!], [[argmax(z)]]))[0]!;
+        seen.push(Float32Array.from(z));
+      }
+      alone.push(seen);
+    }
+    // Together: rows 0 and 1 prefill in one run; row 2 joins a step later beside them (its 2-token prompt next to their 1 token).
+    runs = 0;
+    const rows = await st.newRows(items);
+    const together: Float32Array[][] = [[], [], []];
+    let z = await st.step([rows[0]!, rows[1]!], [prompts[0]!, prompts[1]!]);
+    expect(runs).toBe(1);
+    z.forEach((x, b) => together[b]!.push(Float32Array.from(x)));
+    z = await st.step(rows, [[argmax(together[0]![0]!)], [argmax(together[1]![0]!)], prompts[2]!]);
+    expect(runs).toBe(2);
+    z.forEach((x, b) => together[b]!.push(Float32Array.from(x)));
+    for (let t = 2; t < steps + 1; t++) {
+      z = await st.step(rows, rows.map((_, b) => [argmax(together[b]!.at(-1)!)]));
+      z.forEach((x, b) => together[b]!.push(Float32Array.from(x)));
+    }
+    expect(rows.map((r) => r.length)).toEqual([6 + steps, 1 + steps, 2 + steps - 1]);
+    for (let b = 0; b < 3; b++) {
+      for (let t = 0; t < steps; t++) {
+        const got = together[b]![t]!;
+        const want = alone[b]![t]!;
+        expect(argmax(got)).toBe(argmax(want));
+        for (let v = 0; v < want.length; v++) expect(Math.abs(got[v]! - want[v]!)).toBeLessThan(1e-5);
+      }
+    }
+    await gen.release();
+  });
+
+  it('refuses a step past maxLen, an empty token list, or a row twice', async () => {
+    const { params } = setup();
+    const gen = await Generator.create(cfg, params);
+    const [row] = await gen.stepper.newRows([{ memory: new Float32Array(24), memLen: 2, dim: 12 }]);
+    await expect(gen.stepper.step([row!], [Array(65).fill(1)])).rejects.toThrow(/maxLen 64/);
+    await expect(gen.stepper.step([row!], [[]])).rejects.toThrow(/non-empty/);
+    await expect(gen.stepper.step([row!, row!], [[1], [1]])).rejects.toThrow(/twice/);
+    await gen.release();
+  });
+
+  it('two batches stepped in turn keep their own stacked memories and caches (reused buffers are not shared)', async () => {
+    const { params } = setup();
+    const gen = await Generator.create(cfg, params);
+    const st = gen.stepper;
+    const item = (seed: number, len: number) => ({ memory: Float32Array.from({ length: len * 12 }, (_, i) => Math.cos((i + 1) * 0.21 * seed)), memLen: len, dim: 12 });
+    const items = [item(1, 5), item(2, 2), item(3, 3), item(4, 4)]; // B's stacked memory fits in A's buffers: it overwrites them
+    const prompts = [[1, 2], [3], [4, 5, 6], [7]];
+    // Reference: each row alone, prefill and two greedy steps.
+    const alone: Float32Array[][] = [];
+    for (const [b, it] of items.entries()) {
+      const [row] = await st.newRows([it]);
+      const z0 = Float32Array.from((await st.step([row!], [prompts[b]!]))[0]!);
+      const z1 = Float32Array.from((await st.step([row!], [[argmax(z0)]]))[0]!);
+      const z2 = Float32Array.from((await st.step([row!], [[argmax(z1)]]))[0]!);
+      alone.push([z0, z1, z2]);
+    }
+    // Rows from separate memory runs, so each batch stacks its memory; batches A and B alternate.
+    const rows = [...(await st.newRows([items[0]!])), ...(await st.newRows([items[1]!])), ...(await st.newRows([items[2]!])), ...(await st.newRows([items[3]!]))];
+    const a = [rows[0]!, rows[1]!];
+    const b = [rows[2]!, rows[3]!];
+    const seen: Float32Array[][] = [[], [], [], []];
+    const stepBatch = async (batch: typeof rows, first: number, input: number[][]) =>
+      (await st.step(batch, input)).forEach((z, i) => seen[first + i]!.push(Float32Array.from(z)));
+    await stepBatch(a, 0, [prompts[0]!, prompts[1]!]);
+    await stepBatch(b, 2, [prompts[2]!, prompts[3]!]);
+    for (let t = 1; t < 3; t++) {
+      await stepBatch(a, 0, [[argmax(seen[0]!.at(-1)!)], [argmax(seen[1]!.at(-1)!)]]); // the same rows as A's last run: fed its caches as they are
+      await stepBatch(b, 2, [[argmax(seen[2]!.at(-1)!)], [argmax(seen[3]!.at(-1)!)]]);
+    }
+    for (let r = 0; r < 4; r++) {
+      for (let t = 0; t < 3; t++) {
+        for (let v = 0; v < cfg.vocabSize; v++) expect(Math.abs(seen[r]![t]![v]! - alone[r]![t]![v]!)).toBeLessThan(1e-5);
+      }
+    }
+    await gen.release();
+  });
+});

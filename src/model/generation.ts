@@ -1,8 +1,8 @@
 /**
- * Text generation with a KV cache: each row is prefilled with its prompt on
- * its own, then all rows decode together one token per step (rows may have
- * prompts of different lengths). The loop — greedy or sampled, EOS, max
- * length — runs in TypeScript between steps.
+ * Text generation with a KV cache: all rows are prefilled with their
+ * prompts in one step (prompts may differ in length), then decode together
+ * one token per step. The loop — greedy or sampled, EOS, max length — runs
+ * in TypeScript between steps.
  */
 import { emitModel } from '../graph/emit-onnx.js';
 import type { HostTensor } from '../graph/host-tensor.js';
@@ -34,7 +34,7 @@ export class Generator {
   /** Compiles both graphs with the decoder's parameters baked in. */
   static async create(cfg: TextDecoderConfig, params: ReadonlyMap<string, HostTensor>, o: SessionOptions & { scope?: string } = {}): Promise<Generator> {
     const { memory, step } = buildDecoderGraphs(cfg, o.scope);
-    const shape = { layers: cfg.layers, heads: cfg.heads, headDim: cfg.dim / cfg.heads, vocabSize: cfg.vocabSize };
+    const shape = { layers: cfg.layers, heads: cfg.heads, headDim: cfg.dim / cfg.heads, vocabSize: cfg.vocabSize, maxLen: cfg.maxLen };
     const stepper = new DecoderStepper(
       shape,
       await Session.create(emitModel(memory, { paramValues: paramsFor(memory, params) }), o),
@@ -62,9 +62,11 @@ export class Generator {
     const longest = Math.max(...prompts.map((p) => p.length));
     if (longest + maxNew > this.cfg.maxLen) throw new Error(`prompt (${longest}) + max new tokens (${maxNew}) exceeds the decoder's maxLen ${this.cfg.maxLen}`);
     const rng = new Random(o.seed ?? 0);
-    const rows = await Promise.all(prompts.map((_, i) => this.row(memory, memoryMask, i)));
-    let logits: Float32Array[] = [];
-    for (let i = 0; i < b; i++) logits.push((await this.stepper.step([rows[i]!], [prompts[i]!]))[0]!); // prefill
+    const [, s, d] = memory.shape as [number, number, number];
+    const mem = memory.data as Float32Array; // [B, S, D]
+    const mask = memoryMask.data as Uint8Array; // [B, S]
+    const rows = await this.stepper.newRows(prompts.map((_, i) => ({ memory: mem.subarray(i * s * d, (i + 1) * s * d), memLen: s, dim: d, memMask: mask.subarray(i * s, (i + 1) * s) })));
+    let logits = await this.stepper.step(rows, prompts); // prefill, all rows in one run
     const out: number[][] = prompts.map(() => []);
     let active = [...rows.keys()];
     for (let t = 0; t < maxNew && active.length > 0; t++) {

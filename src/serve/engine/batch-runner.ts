@@ -80,24 +80,28 @@ export class BatchRunner {
   private async decode(batch: DecodeBatch): Promise<DecodeOutput> {
     const t0 = performance.now();
     const stepper = await this.backend.decoder();
-    // Joining rows read their whole prompt first, together with the rows whose prompt has the same length;
-    // running rows step together.
-    const joined = new Map<GenerationRow, Float32Array>();
-    const byLength = new Map<number, GenerationRow[]>();
-    for (const r of batch.joining) {
-      r.row = await stepper.newRow(r.memory, r.memLen, r.dim, new Uint8Array(r.memLen).fill(1));
-      byLength.set(r.state.prompt.length, [...(byLength.get(r.state.prompt.length) ?? []), r]);
-    }
-    for (const group of byLength.values()) {
-      const logits = await stepper.step(group.map((r) => r.row!), group.map((r) => r.state.prompt));
-      group.forEach((r, i) => joined.set(r, logits[i]!));
-    }
-    const running = batch.rows.length > 0 ? await stepper.step(batch.rows.map((r) => r.row!), batch.rows.map((r) => [r.state.nextInput])) : [];
+    // Joining rows: one memory-projection run for all of them.
+    const joined = await stepper.newRows(batch.joining.map((r) => ({ memory: r.memory, memLen: r.memLen, dim: r.dim })));
+    batch.joining.forEach((r, i) => (r.row = joined[i]));
+    // At most two step runs: the running rows with the joining rows whose prompt is one token (<bos>),
+    // then the joining rows with longer prompts, prefilled together (right-padded to the longest).
     const rows: GenerationRow[] = [...batch.rows, ...batch.joining];
-    const logits = [...running, ...batch.joining.map((r) => joined.get(r)!)];
-    const tokens = rows.map((r, i) => r.state.sample(logits[i]!));
+    const short = rows.filter((r) => inputOf(r).length === 1);
+    const long = rows.filter((r) => inputOf(r).length > 1);
+    const logits = new Map<GenerationRow, Float32Array>();
+    for (const group of [short, long]) {
+      if (group.length === 0) continue;
+      const out = await stepper.step(group.map((r) => r.row!), group.map(inputOf));
+      group.forEach((r, i) => logits.set(r, out[i]!));
+    }
+    const tokens = rows.map((r) => r.state.sample(logits.get(r)!));
     return { kind: 'decode', tokens, runSeconds: (performance.now() - t0) / 1000 };
   }
+}
+
+/** What a row reads next: its whole prompt before its first step, then the token it last sampled. */
+function inputOf(r: GenerationRow): number[] {
+  return r.row!.length === 0 ? r.state.prompt : [r.state.nextInput];
 }
 
 /** The routing explanation of a batch of one: gate weights and per-layer tokens by modality and expert. */

@@ -116,6 +116,33 @@ describe('LocalEngine', () => {
     expect(sizes.at(-1)).toBe(1);
   });
 
+  it('rows joining with prompts of different lengths are prefilled in one decoder run, with the tokens each gets alone', async () => {
+    const texts = ['hi', 'a red circle', 'what colour is the circle? it is red', 'the green triangle is left of the yellow star near the river'];
+    const solo = engine({ maxBatch: 1, maxQueueDelayUs: 0 });
+    const alone: GenerateResult[] = [];
+    for (const [i, t] of texts.entries()) alone.push(await solo.generate(input(['text'], i, t), greedy(6)));
+    await solo.close();
+    const prompts = new Set(texts.map((t) => model.tokenizer.encode(t).length));
+    expect(prompts.size).toBe(texts.length); // four different prompt lengths
+
+    const stepper = await backend.decoder();
+    const run = stepper.stepSession.ort.run;
+    let runs = 0;
+    stepper.stepSession.ort.run = ((...a: Parameters<typeof run>) => (runs++, run.apply(stepper.stepSession.ort, a))) as typeof run;
+    try {
+      const events: BatchEvent[] = [];
+      const e = engine({ maxBatch: 8, maxQueueDelayUs: 200_000 }, events);
+      const together = await Promise.all(texts.map((t, i) => e.generate(input(['text'], i, t), greedy(6))));
+      await e.close();
+      together.forEach((g, i) => expect(g.tokens).toEqual(alone[i]!.tokens));
+      const decodes = events.filter((ev) => ev.kind === 'decode');
+      expect(decodes[0]!.size).toBe(texts.length); // all four joined the same decode batch
+      expect(runs).toBe(decodes.length); // one step run per decode batch: the joining prompts were prefilled together
+    } finally {
+      stepper.stepSession.ort.run = run;
+    }
+  });
+
   it('refuses past the queue bound, times out, and drains', async () => {
     const e = engine({ maxBatch: 4, maxQueueDelayUs: 5_000_000, queueSize: 2 });
     const p1 = e.embed(input(['text'], 1));

@@ -5,11 +5,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Engine } from '../engine-api.js';
+import { Outbox } from './outbox.js';
 import { toWire, type FromWorker, type ToWorker, type WorkerEngineHooks } from './worker-protocol.js';
 
 const { module, exportName, options, worker } = workerData as { module: string; exportName: string; options: unknown; worker: number };
 const port = parentPort!;
-const send = (m: FromWorker) => port.postMessage(m);
+const outbox = new Outbox<FromWorker>((batch) => port.postMessage(batch));
+const send = (m: FromWorker) => outbox.send(m);
 
 let engine: Engine;
 try {
@@ -19,13 +21,16 @@ try {
   engine = await factory(options, { observer: { onBatch: (event) => send({ type: 'batch', event }) }, worker });
 } catch (e) {
   send({ type: 'init-error', error: toWire(e) });
+  outbox.flush();
   process.exit(1);
 }
 
 const aborts = new Map<number, AbortController>();
 const status = () => ({ stats: engine.stats(), ready: engine.ready() });
 
-port.on('message', (msg: ToWorker) => {
+port.on('message', (batch: ToWorker[]) => batch.forEach(handle));
+
+function handle(msg: ToWorker): void {
   switch (msg.type) {
     case 'call': {
       const ac = new AbortController();
@@ -53,8 +58,11 @@ port.on('message', (msg: ToWorker) => {
       void engine
         .close()
         .catch(() => undefined)
-        .finally(() => process.exit(0));
+        .finally(() => {
+          outbox.flush();
+          process.exit(0);
+        });
       return;
   }
-});
+}
 send({ type: 'ready', ...status() });

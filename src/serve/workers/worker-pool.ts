@@ -23,6 +23,7 @@ import {
   type RequestMeta,
   type RouteResult,
 } from '../engine-api.js';
+import { Outbox } from './outbox.js';
 import { spawnTsWorker } from './ts-worker.js';
 import { fromWire, type FromWorker, type ToWorker, type WorkerCall } from './worker-protocol.js';
 
@@ -63,6 +64,8 @@ interface Slot {
   /** Set while a close/drain expects it. */
   drained?: () => void;
   exited?: Promise<void>;
+  /** Calls to the worker, sent together at the end of each event-loop turn. */
+  outbox?: Outbox<ToWorker>;
 }
 
 export class WorkerPool implements Engine {
@@ -226,7 +229,7 @@ export class WorkerPool implements Engine {
   }
 
   private post(s: Slot, m: ToWorker): void {
-    s.worker?.postMessage(m);
+    s.outbox?.send(m);
   }
 
   /** Starts the worker of a slot; resolves when it is ready, rejects if it fails to start. */
@@ -236,11 +239,12 @@ export class WorkerPool implements Engine {
       workerData: { module: this.o.engineModule.href, exportName: this.o.engineExport, options: this.o.engineOptions, worker: s.index },
     });
     s.worker = w;
+    s.outbox = new Outbox<ToWorker>((batch) => w.postMessage(batch), setImmediate);
     s.ready = false;
     s.exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
     let initError: Error | undefined;
     return new Promise<void>((resolve, reject) => {
-      w.on('message', (m: FromWorker) => {
+      const handle = (m: FromWorker): void => {
         switch (m.type) {
           case 'ready':
             s.ready = true;
@@ -278,7 +282,8 @@ export class WorkerPool implements Engine {
             s.drained = undefined;
             return;
         }
-      });
+      };
+      w.on('message', (batch: FromWorker[]) => batch.forEach(handle));
       w.on('error', (e) => (initError ??= e));
       w.once('exit', (code) => {
         const wasReady = s.ready;

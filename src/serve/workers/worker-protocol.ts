@@ -1,7 +1,8 @@
 /**
  * Messages between the WorkerPool (main thread) and a model worker thread
  * (engine-worker-entry.ts), and how errors cross the boundary with their
- * class (429, 503 and 504 depend on it).
+ * class (429, 503 and 504 depend on it). Each postMessage carries an array
+ * of them, in order (outbox.ts batches a turn's messages).
  */
 import type { BatchEvent, EngineStats, GenerateParams, ModelInput, RequestMeta } from '../engine-api.js';
 import { QueueFullError, RequestTimeoutError, UnavailableError } from '../engine-api.js';
