@@ -3,7 +3,10 @@
  * its MoE layers (E = 8, k = 2, dropless evaluation) against the same stack
  * with each MoE layer replaced by a dense FFN of (a) the same total
  * parameter count (hidden E·H) and (b) the same active parameter count
- * (hidden k·H), on the same batch, in one process.
+ * (hidden k·H), on the same batch, in one process. Also the MoE stack on
+ * the padded dropless path (every expert computes the busiest expert's load,
+ * the buffer [E, C, D] that expert parallelism still uses) against the
+ * default compact one (each expert computes exactly its own tokens).
  */
 import { emitModel } from '../src/graph/emit-onnx.js';
 import { Graph } from '../src/graph/graph.js';
@@ -19,7 +22,7 @@ import { initParams } from '../src/runtime/init-params.js';
 import { Session } from '../src/runtime/session.js';
 import { median } from './stats.js';
 
-export type Variant = 'moe' | 'dense-total' | 'dense-active';
+export type Variant = 'moe' | 'moe-padded' | 'dense-total' | 'dense-active';
 
 export function buildStack(variant: Variant): { g: Graph; params: number } {
   const cfg = loadModelConfig('mm-small');
@@ -34,8 +37,11 @@ export function buildStack(variant: Variant): { g: Graph; params: number } {
       h = block.apply(h); // [B, T, D]
       if (!sparse) continue;
       const x = block.ln2.apply(h); // [B, T, D]
-      if (variant === 'moe') {
-        h = op.add(h, new MoeLayer(g, `moe${i}`, moe).apply(x, { training: false }).y); // [B, T, D]
+      if (variant === 'moe' || variant === 'moe-padded') {
+        const layer = new MoeLayer(g, `moe${i}`, moe);
+        // The expert-parallel hook, run locally, keeps the padded [E, C, D] buffer.
+        const remoteExperts = variant === 'moe-padded' ? (_path: string, buffer: Value) => layer.experts.apply(buffer) : undefined; // [E, C, D]
+        h = op.add(h, layer.apply(x, { training: false, remoteExperts }).y); // [B, T, D]
       } else {
         const hidden = variant === 'dense-total' ? moe.numExperts * moe.hidden : moe.topK * moe.hidden;
         h = op.add(h, new Mlp(g, `ffn${i}`, { inFeatures: dim, hiddenFeatures: hidden }).apply(x)); // [B, T, D]
@@ -55,7 +61,7 @@ export async function runMoeBench(o: { batch?: number; seq?: number; rounds?: nu
   const rng = new Random(0);
   const dim = loadModelConfig('mm-small').core.dim;
   const tokens: HostTensor = { dtype: 'float32', shape: [batch, seq, dim], data: Float32Array.from({ length: batch * seq * dim }, () => rng.normal()) };
-  const variants: Variant[] = ['moe', 'dense-total', 'dense-active'];
+  const variants: Variant[] = ['moe', 'dense-total', 'dense-active', 'moe-padded'];
   const sessions = new Map<Variant, Session>();
   const counts = new Map<Variant, number>();
   for (const v of variants) {
@@ -82,6 +88,8 @@ export async function runMoeBench(o: { batch?: number; seq?: number; rounds?: nu
   const vsActive = ms.moe / ms['dense-active'];
   console.log(`MoE / dense with equal total params:  ${vsTotal.toFixed(2)}  (seed claims 0.7; target ≤ 0.6)`);
   console.log(`MoE / dense with equal active params: ${vsActive.toFixed(2)}  (sparse-path overhead; target ≤ 1.3)`);
+  const vsPadded = ms.moe / ms['moe-padded'];
+  console.log(`MoE compact / padded dropless:        ${vsPadded.toFixed(2)}  (each expert on its own tokens vs on the busiest one's load; this random router is near-balanced)`);
   for (const s of sessions.values()) await s.release();
-  return { moeMs: ms.moe, denseTotalMs: ms['dense-total'], denseActiveMs: ms['dense-active'], vsTotal, vsActive };
+  return { moeMs: ms.moe, denseTotalMs: ms['dense-total'], denseActiveMs: ms['dense-active'], moePaddedMs: ms['moe-padded'], vsTotal, vsActive, vsPadded };
 }

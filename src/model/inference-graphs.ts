@@ -29,7 +29,9 @@ export interface EncodeGraphOptions {
    * Split mode for expert parallelism: each MoE layer i outputs its dispatch
    * buffer as `experts_in.<i>` [E, C, D] and reads its experts' outputs from
    * the input `experts_out.<i>` [E, C, D] (see splitExpertsHook and
-   * graph/partition.ts). Default false.
+   * graph/partition.ts). Dropless layers keep the padded buffer here (C = the
+   * busiest expert's load); without split mode each expert computes exactly
+   * its own tokens (moe/dropless.ts). Default false.
    */
   splitExperts?: boolean;
   /** A custom hook for the experts (overrides splitExperts). */

@@ -10,14 +10,16 @@ import { padWithZeroRow } from './dispatch.js';
 
 /**
  * Token choice: y[n] = Σ_j gate[j·N + n] · out[slot[j·N + n]] over the k
- * assignments of token n (k-major order). `gate` [A] must be 0 for dropped
- * assignments, whose slot E·C reads the appended zero row.
- * `out` [E, C, D], `slot` [A] int64, `x` [N, D] gives N; returns [N, D].
+ * assignments of token n (k-major order), `out`'s rows taken flat. `gate` [A]
+ * must be 0 for dropped assignments, whose slot (one past the last row: E·C,
+ * or R for the compact layout) reads the appended zero row.
+ * `out` [E, C, D] (padded buffer) or [R, D] (compact dropless rows),
+ * `slot` [A] int64, `x` [N, D] gives N; returns [N, D].
  */
 export function combineTokenChoice(out: Value, slot: Value, gate: Value, k: number, x: Value): Value {
   const g = x.graph;
   const dim = x.shape[1] as number;
-  const flat = op.reshape(out, [-1, dim]); // [E·C, D]
+  const flat = out.rank === 2 ? out : op.reshape(out, [-1, dim]); // [E·C, D] (or [R, D])
   const rows = op.gather(padWithZeroRow(flat, dim), slot); // [A, D]
   const weighted = op.mul(rows, op.unsqueeze(gate, [1])); // [A, D]
   const perChoice = op.reshape(weighted, op.concat([g.ints([k]), op.shapeOf(x)], 0)); // [k, N, D]

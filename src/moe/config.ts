@@ -36,8 +36,9 @@ export interface MoeConfig {
   capacityFactorTrain?: number;
   /**
    * Capacity factor in evaluation (default 2.0). 0 = unlimited: token-choice
-   * layers then run dropless, each expert's buffer sized to the busiest
-   * expert's load (no token dropped, least padding; the usual inference setting).
+   * layers then run dropless (no token dropped; the usual inference setting),
+   * each expert computing exactly its own tokens (no padding; with remote
+   * experts the buffer is sized to the busiest expert's load).
    */
   capacityFactorEval?: number;
   /** 'token-choice' (each token picks its top-k experts, default) or 'expert-choice' (each expert picks its top-C tokens, Zhou et al. 2022). */

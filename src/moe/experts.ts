@@ -2,7 +2,9 @@
  * The experts: E independent FFNs (Linear D→H, GELU, Linear H→D), each with
  * its own parameters `experts.<e>.{w1,b1,w2,b2}` so pruning and
  * expert-parallel sharding can address one expert. Each expert runs on its
- * own [C, D] slice of the dispatch buffer, never on all N tokens.
+ * own [C, D] slice of the dispatch buffer (apply), or on exactly its own rows
+ * of the compact dropless layout (applyRows, see dropless.ts), never on all N
+ * tokens.
  */
 import type { Graph } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
@@ -98,6 +100,22 @@ export class Experts {
       // Kept 3-D ([1, C, D]) so ONNX Runtime fuses MatMul + bias + GELU as it does for dense FFNs.
       const outs = slices.map((s, e) => this.experts[e]!.apply(s)); // E × [1, C, D]
       return op.concat(outs, 0); // [E, C, D]
+    });
+  }
+
+  /**
+   * Runs expert e on its own n_e rows of the compact layout: `table` [R]
+   * holds the token (row of x [N, D]) of each row, expert by expert, and
+   * `counts` [E] the rows per expert (Σ = R, known only at run time).
+   * Returns the outputs in the same row order, [R, D].
+   */
+  applyRows(x: Value, table: Value, counts: Value): Value {
+    const { numExperts: E, dim } = this.cfg;
+    return this.g.withScope(this.name, () => {
+      const tables = E === 1 ? [table] : op.split(table, counts, 0); // E × [n_e]
+      // Kept 3-D ([1, n_e, D]) as in apply, so ONNX Runtime fuses MatMul + bias + GELU.
+      const outs = tables.map((t, e) => this.experts[e]!.apply(op.gather(x, op.unsqueeze(t, [0])))); // E × [1, n_e, D]
+      return op.reshape(op.concat(outs, 1), [-1, dim]); // [R, D]
     });
   }
 }

@@ -3,6 +3,7 @@ export * from './config.js';
 export * from './router.js';
 export * from './capacity.js';
 export * from './dispatch.js';
+export * from './dropless.js';
 export * from './experts.js';
 export * from './combine.js';
 export * from './losses.js';

@@ -1,8 +1,10 @@
 /**
  * The sparse Mixture-of-Experts layer (Shazeer et al. 2017; Lepikhin et al.
  * 2020; Fedus et al. 2021): router → capacity → dispatch → experts (each on
- * its own C tokens) → weighted combine. Returns its loss terms and routing
- * statistics with its output; nothing is kept in globals.
+ * its own C tokens) → weighted combine. Dropless token-choice inference
+ * skips the padded buffer: each expert runs on exactly its own tokens
+ * (dropless.ts). Returns its loss terms and routing statistics with its
+ * output; nothing is kept in globals.
  *
  * The layer's output is the experts' contribution only: a token dropped over
  * capacity (or padding) gets 0, and the caller adds the residual.
@@ -15,6 +17,7 @@ import { expertCapacity, oneHot, positionInExpert, routedTokenCount } from './ca
 import { combineExpertChoice, combineTokenChoice } from './combine.js';
 import { validateMoeConfig, type MoeConfig, type MoeSettings, type ParamSource } from './config.js';
 import { dispatchTokens } from './dispatch.js';
+import { dispatchCompact } from './dropless.js';
 import { expertChoiceRouting, expertChoiceStats } from './expert-choice.js';
 import { Experts } from './experts.js';
 import { loadBalanceLoss, routerZLoss, tokenMean } from './losses.js';
@@ -35,7 +38,8 @@ export interface MoeApplyOptions {
    * Expert parallelism: computes the experts elsewhere. Given the layer's
    * path and its dispatch buffer [E, C, D], returns the experts' outputs
    * [E, C, D] (e.g. a placeholder input fed by remote shards); used instead
-   * of this layer's own experts.
+   * of this layer's own experts. Dropless layers then use the padded buffer
+   * too (C = the busiest expert's load) instead of the compact rows.
    */
   remoteExperts?: RemoteExperts;
 }
@@ -52,7 +56,7 @@ export interface MoeStats {
   tokensPerModalityExpert?: Value;
   /** Mean router probability of each expert over the real tokens [E] (P_i of the load-balancing loss). */
   routerProbsMean: Value;
-  /** Expert capacity C used by this call [] int64. */
+  /** Expert capacity C used by this call [] int64 (dropless: the busiest expert's load, also when the compact rows are used). */
   capacity: Value;
 }
 
@@ -114,6 +118,8 @@ export class MoeLayer {
       const tokens = routedTokenCount(xf, valid); // [] real tokens
       const factor = o.training ? this.cfg.capacityFactorTrain : this.cfg.capacityFactorEval;
       const dropless = !(factor > 0) && this.cfg.routing === 'token-choice';
+      // Inference only: training keeps the padded buffer (its gradient path and the idle-expert checks are built on it).
+      const compact = dropless && !o.training && !o.remoteExperts;
       let capacity = expertCapacity(tokens, { factor, k, numExperts: E }); // [] C
       const capDim = freshDim(`${this.path}.capacity`);
       const meanProbs = tokenMean(probs, weights); // [E] P_i
@@ -132,10 +138,19 @@ export class MoeLayer {
         const { gates, experts } = topKRouting(probs, k, this.cfg.normalizeTopK); // [N, k], [N, k]
         const p = positionInExpert(experts, valid, dropless ? 'dropless' : capacity, E); // per assignment [A], A = k·N
         capacity = p.capacity; // [] C
-        const d = dispatchTokens(xf, p, capacity, E, capDim); // buffer [E, C, D]
-        const out = o.remoteExperts ? o.remoteExperts(this.path, d.buffer) : this.experts.apply(d.buffer); // [E, C, D]
+        let out: Value;
+        let slot: Value;
+        if (compact) {
+          const d = dispatchCompact(p); // table [R], counts [E], slot [A]
+          out = this.experts.applyRows(xf, d.table, d.counts); // [R, D]
+          slot = d.slot;
+        } else {
+          const d = dispatchTokens(xf, p, capacity, E, capDim); // buffer [E, C, D]
+          out = o.remoteExperts ? o.remoteExperts(this.path, d.buffer) : this.experts.apply(d.buffer); // [E, C, D]
+          slot = d.slot;
+        }
         const gateA = op.where(p.keep, op.reshape(op.transpose(gates, [1, 0]), [-1]), 0); // [A] 0 when dropped
-        yf = combineTokenChoice(out, d.slot, gateA, k, xf); // [N, D]
+        yf = combineTokenChoice(out, slot, gateA, k, xf); // [N, D]
         const routedPerExpert = op.cast(op.reduceSum(p.routedOneHot, [0]), x.dtype); // [E]
         const assignments = op.maximum(op.mul(op.cast(tokens, x.dtype), k), 1); // [] k·N_real
         loadBalance = loadBalanceLoss(op.div(routedPerExpert, assignments), meanProbs, this.cfg.loadBalanceCoef); // []

@@ -10,7 +10,7 @@ import type { Value } from '../graph/value.js';
 import { initParams } from '../runtime/init-params.js';
 import { Session } from '../runtime/session.js';
 import type { MoeConfig } from './config.js';
-import { MoeLayer, type MoeOutput } from './moe-layer.js';
+import { MoeLayer, type MoeOutput, type RemoteExperts } from './moe-layer.js';
 
 export interface RunMoeOptions {
   training?: boolean;
@@ -24,6 +24,8 @@ export interface RunMoeOptions {
   tokenMask?: readonly boolean[];
   modalityIds?: readonly number[];
   numModalities?: number;
+  /** Expert parallelism's hook (MoeApplyOptions.remoteExperts), made from the traced layer. */
+  remoteExperts?: (layer: MoeLayer) => RemoteExperts;
   /** Extra values to fetch, by name. */
   fetch?: (layer: MoeLayer, g: Graph, out: MoeOutput) => Record<string, Value>;
 }
@@ -67,7 +69,8 @@ export async function runMoe(cfg: MoeConfig, x: HostTensor<'float32'>, o: RunMoe
     feeds.modality = hostTensor('int64', lead, BigInt64Array.from(o.modalityIds, (m) => BigInt(m)));
   }
   const layer = new MoeLayer(g, 'moe', cfg);
-  const out = layer.apply(xv, { training: o.training ?? false, tokenMask, modalityIds, numModalities: o.numModalities });
+  const remoteExperts = o.remoteExperts?.(layer);
+  const out = layer.apply(xv, { training: o.training ?? false, tokenMask, modalityIds, numModalities: o.numModalities, remoteExperts });
   const outputs: Record<string, Value> = {
     y: out.y,
     lb: out.loadBalanceLoss,

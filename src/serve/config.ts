@@ -77,6 +77,10 @@ export interface ServeConfig {
    * ONNX Runtime intra-op threads of the model (default 1): the event loop
    * (HTTP, JSON, media decoding) keeps a core, and on 2 cores a second,
    * spinning ORT thread made the serving models slower (bench/serve.ts).
+   * Serving sessions no longer spin (SessionOptions.spinning = false): idle
+   * pool threads block and leave the core to the rest of the server, so 2
+   * threads are an option (mm-small text+image encode of 32: ~62 ms vs ~110 ms
+   * with 1 thread on an idle machine).
    */
   threads: number;
 }

@@ -10,6 +10,7 @@ import type { ModelConfig } from '../model/config.js';
 import type { DecoderStepper } from '../model/decoder-batch.js';
 import type { EncodeGraphOptions } from '../model/inference-graphs.js';
 import type { Modality } from '../model/modalities.js';
+import type { SessionOptions } from '../runtime/session.js';
 
 /** A routing strategy variant under test: modality gate, experts per token, capacity factor. */
 export interface RoutingVariant {
@@ -25,6 +26,8 @@ export interface InferenceBackend {
   readonly cfg: ModelConfig;
   /** Changes whenever the weights change; part of every cache key. */
   readonly modelVersion: string;
+  /** The ONNX Runtime options its sessions use (threads, spinning), for backends built on top of it. */
+  readonly sessionOptions?: SessionOptions;
   encode(signature: Modality[], feeds: Record<string, HostTensor>, variant?: RoutingVariant): Promise<Record<string, HostTensor>>;
   /**
    * Optional cheap path for embeddings: encoders + projection heads only

@@ -54,7 +54,7 @@ export async function createServer(loaded: LoadedModel, config: ServeConfig, o: 
   const metrics = createServeMetrics();
   const observer = engineMetricsObserver(metrics);
   const { cfg, params, tokenizer } = loaded;
-  const local = new LocalBackend(cfg, params, { threads: config.threads });
+  const local = new LocalBackend(cfg, params, { threads: config.threads, spinning: false }); // idle ORT threads block: the event loop keeps its core
   const closers: (() => Promise<void>)[] = [];
   let backend: InferenceBackend = local;
   let engine: Engine;

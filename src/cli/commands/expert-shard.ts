@@ -53,7 +53,7 @@ Example:
     const seed = numberOption(values, 'seed', 0, { integer: true });
     const host = (values.host as string | undefined) ?? '127.0.0.1';
     const { cfg, params, what } = await loadModelSource({ model: values.model as string | undefined, config: values.config as string | undefined, seed });
-    const runner = new ExpertRunner(cfg, params, experts, { threads });
+    const runner = new ExpertRunner(cfg, params, experts, { threads, spinning: false }); // a shard usually shares its cores: no spin-waiting
     await runner.warm();
     const server = await GrpcShardServer.start(runner, { host, port });
     console.log(`expert shard listening on ${server.address}: ${what}, experts ${experts.join(',')} of ${cfg.fusion.moe.numExperts}, ${runner.layers.length} MoE layers`);

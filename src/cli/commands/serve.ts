@@ -84,7 +84,8 @@ Options:
   --workers N                  model worker threads (default 0: in process)
   --expert-shards LIST         host:port of expert shards (default: all experts local)
   --experiments FILE           routing-strategy A/B test file
-  --threads N                  ONNX Runtime threads of the model (default 1: the HTTP event loop keeps a core)
+  --threads N                  ONNX Runtime threads of the model; idle ones block instead of spinning
+                               (default 1: the HTTP event loop keeps a core)
   --model-id ID                served model id (default: the model config's name)
   --config FILE                JSON ServeConfig (limits, cache TTL/size, …); flags override it
   -h, --help                   show this help

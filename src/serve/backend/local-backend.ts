@@ -32,7 +32,8 @@ export class LocalBackend implements InferenceBackend {
     readonly cfg: ModelConfig,
     /** The weights by path (shared with the runtime; expert sharding reads them). */
     readonly params: ReadonlyMap<string, HostTensor>,
-    sessionOptions: SessionOptions = {},
+    /** ONNX Runtime options of every session (threads, spinning); a sharded backend built on this one reuses them. */
+    readonly sessionOptions: SessionOptions = {},
   ) {
     this.runtime = new ModelRuntime(cfg, params, sessionOptions);
     this.modelVersion = modelVersionOf(cfg, params);

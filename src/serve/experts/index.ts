@@ -36,7 +36,8 @@ export const createShardedBackend: ShardedBackendFactory = async ({ local, shard
   const cfg = local.cfg;
   const placements = await connectGrpcShards(shards, { model: cfg.core.name, dim: cfg.core.dim, numExperts: cfg.fusion.moe.numExperts, layers: moeLayerPaths(cfg).length });
   try {
-    return new ShardedBackend({ cfg, params: weightsOf(local), shards: placements, modelVersion: local.modelVersion, local });
+    // the local backend's session options (--threads, no spinning)
+    return new ShardedBackend({ cfg, params: weightsOf(local), shards: placements, modelVersion: local.modelVersion, local, sessionOptions: local.sessionOptions });
   } catch (e) {
     for (const p of placements) await p.transport.close();
     throw e;

@@ -10,7 +10,7 @@ import { ExpertRunner } from './expert-runner.js';
 import type { WorkerShardReply, WorkerShardRequest } from './worker-shard.js';
 
 const { cfg, params, experts, threads } = workerData as { cfg: ModelConfig; params: [string, HostTensor][]; experts: number[]; threads: number };
-const runner = new ExpertRunner(cfg, new Map(params), experts, { threads });
+const runner = new ExpertRunner(cfg, new Map(params), experts, { threads, spinning: false }); // shares the cores with the server: no spin-waiting
 const port = parentPort!;
 
 port.on('message', (msg: WorkerShardRequest) => {

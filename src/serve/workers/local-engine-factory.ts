@@ -21,7 +21,7 @@ export interface LocalWorkerEngineOptions {
 
 export async function createLocalWorkerEngine(o: LocalWorkerEngineOptions, hooks: WorkerEngineHooks): Promise<Engine> {
   const folder = await loadModelFolder(o.modelDir);
-  const backend = new LocalBackend(folder.cfg, folder.params, { threads: o.threads ?? 1 });
+  const backend = new LocalBackend(folder.cfg, folder.params, { threads: o.threads ?? 1, spinning: false }); // workers share the cores: no spin-waiting
   const engine = new LocalEngine({ backend, tokenizer: folder.tokenizer, batching: o.batching, observer: hooks.observer });
   const closeEngine = engine.close.bind(engine);
   engine.close = async () => {
