@@ -74,7 +74,8 @@ export interface ServeConfig {
   /** Longest a SIGTERM drain waits for accepted requests, in milliseconds. */
   drainTimeoutMs: number;
   /**
-   * ONNX Runtime intra-op threads of the model (default 2). Serving sessions
+   * ONNX Runtime intra-op threads of the model (default 2; with `workers`
+   * N, each worker gets threads / N, at least 1). Serving sessions
    * do not spin (SessionOptions.spinning = false): idle pool threads block
    * and leave the core to the event loop (HTTP, JSON, media decoding). On
    * this 2-core machine 2 threads served batched requests faster than 1

@@ -85,7 +85,7 @@ Options:
   --expert-shards LIST         host:port of expert shards (default: all experts local)
   --experiments FILE           routing-strategy A/B test file
   --threads N                  ONNX Runtime threads of the model; idle ones block instead of spinning
-                               (default 2)
+                               (default 2; shared among --workers)
   --model-id ID                served model id (default: the model config's name)
   --config FILE                JSON ServeConfig (limits, cache TTL/size, …); flags override it
   -h, --help                   show this help

@@ -14,8 +14,8 @@ export { createLocalWorkerEngine, type LocalWorkerEngineOptions } from './local-
 
 export const createWorkerEngine: WorkerEngineFactory = async ({ modelDir, workers, config, observer }) => {
   const cfg = config as ServeConfig;
-  // The cores are shared: each worker's ONNX Runtime gets its share unless the config says otherwise.
-  const threads = cfg.threads ?? Math.max(1, Math.floor(availableParallelism() / workers));
+  // `threads` is the model's total: each worker's ONNX Runtime gets its share (at least 1).
+  const threads = Math.max(1, Math.floor((cfg.threads ?? availableParallelism()) / workers));
   const engineOptions: LocalWorkerEngineOptions = { modelDir, batching: cfg.batching, threads };
   return WorkerPool.start({
     workers,
