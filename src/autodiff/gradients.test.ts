@@ -14,7 +14,7 @@ import { zerosInit } from '../graph/param-init.js';
 import type { Value } from '../graph/value.js';
 import { erf, gelu as geluExact } from '../moe/reference.js'; // float64 erf and exact GELU
 import { Session } from '../runtime/session.js';
-import { gradcheck, init, type GradCheckCase, type GradCheckResult, type InputSpec } from './gradcheck.js';
+import { gradcheck, init, type GradCheckCase, type GradCheckResult, type InputSpec } from '../runtime/gradcheck.js';
 import { gradients } from './gradients.js';
 import { vjpOpTypes } from './vjp-registry.js';
 

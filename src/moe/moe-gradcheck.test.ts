@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gradcheck, init, type InputSpec } from '../autodiff/gradcheck.js';
+import { gradcheck, init, type InputSpec } from '../runtime/gradcheck.js';
 import * as op from '../graph/ops/index.js';
 import type { Value } from '../graph/value.js';
 import type { MoeConfig } from './config.js';

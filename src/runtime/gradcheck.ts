@@ -22,6 +22,9 @@
  * float64 forward graph if only the gradient graph lacked a kernel, else a
  * float64 TypeScript reference of the forward if the case gives one, else
  * the float32 forward with a large step. See `TOLERANCES` for the bounds.
+ *
+ * It lives in runtime/, not autodiff/, because it runs the graphs in ONNX
+ * Runtime (layers import one way: autodiff → runtime).
  */
 import { emitModel } from '../graph/emit-onnx.js';
 import { Graph } from '../graph/graph.js';
@@ -29,8 +32,8 @@ import { hostTensor, numel, type HostTensor } from '../graph/host-tensor.js';
 import * as op from '../graph/ops/index.js';
 import { formatShape, type Dim } from '../graph/shape.js';
 import type { Value } from '../graph/value.js';
-import { Session } from '../runtime/session.js';
-import { gradients } from './gradients.js';
+import { Session } from './session.js';
+import { gradients } from '../autodiff/gradients.js';
 import { hashSeed, init, mulberry32, randn, type ValueInit } from './gradcheck-values.js';
 
 export { hashSeed, init, mulberry32, randn, type Rng, type ValueInit } from './gradcheck-values.js';
