@@ -23,7 +23,7 @@ import autocannon from 'autocannon';
 import sharp from 'sharp';
 import { trainBpe } from '../src/data/tokenizer/train-bpe.js';
 import { MODEL_CONFIG_DIR, validateModelConfig } from '../src/model/config.js';
-import { saveModelFolder } from '../src/model/model-folder.js';
+import { saveModelFolder } from '../src/train/model-folder.js';
 import { allParams, TEST_SENTENCES } from '../src/serve/testing.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allSignatures } from '../src/model/modalities.js';
-import { loadModelFolder, MODEL_FILES, saveModelFolder } from '../src/model/model-folder.js';
+import { loadModelFolder, MODEL_FILES, saveModelFolder } from '../src/train/model-folder.js';
 
 const dir = process.argv[2] ?? 'models/mm-small-synth';
 const folder = await loadModelFolder(dir);

@@ -8,7 +8,7 @@
  * Families are recognised from the question wording of src/data/synth/questions.ts.
  */
 import { parseArgs } from 'node:util';
-import { loadModelFolder } from '../src/model/model-folder.js';
+import { loadModelFolder } from '../src/train/model-folder.js';
 import { ModelRuntime } from '../src/model/model-runtime.js';
 import type { Split } from '../src/data/manifest.js';
 import { loadDataset, type DatasetExample } from '../src/train/dataset.js';

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { generateSynth } from '../src/data/synth/generate.js';
 import { readModelConfigJson } from '../src/model/config.js';
 import { allSignatures } from '../src/model/modalities.js';
-import { expectedParams, saveModelFolder } from '../src/model/model-folder.js';
+import { expectedParams, saveModelFolder } from '../src/train/model-folder.js';
 import { ModelRuntime } from '../src/model/model-runtime.js';
 import { loadDataset } from '../src/train/dataset.js';
 import { evaluate, formatEvalReport } from '../src/train/evaluate/index.js';

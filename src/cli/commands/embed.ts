@@ -5,7 +5,7 @@ import type { BpeTokenizer } from '../../data/tokenizer/tokenizer.js';
 import type { HostTensor } from '../../graph/host-tensor.js';
 import type { ModelConfig } from '../../model/config.js';
 import type { Modality } from '../../model/modalities.js';
-import { loadModelFolder, type ModelFolder } from '../../model/model-folder.js';
+import { loadModelFolder, type ModelFolder } from '../../train/model-folder.js';
 import { audioSamples, mediaShape } from '../../model/model-inputs.js';
 import { ModelRuntime } from '../../model/model-runtime.js';
 import { padTokens } from '../../train/batches.js';

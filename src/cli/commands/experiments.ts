@@ -1,6 +1,6 @@
 /** `mixmodal experiments report|check`: the A/B tests of routing strategies. */
 import { loadModelConfig } from '../../model/config.js';
-import { loadModelFolder } from '../../model/model-folder.js';
+import { loadModelFolder } from '../../train/model-folder.js';
 import { loadExperimentConfig } from '../../serve/experiments/experiments-file.js';
 import { formatReport, reportFromLog } from '../../serve/experiments/report.js';
 import type { Command } from '../command.js';

@@ -8,7 +8,7 @@ import type { HostTensor } from '../../graph/host-tensor.js';
 import { loadModelConfig, MODEL_CONFIG_DIR } from '../../model/config.js';
 import { buildDecoderGraphs } from '../../model/generation.js';
 import { buildEncodeGraph, decoderConfigOf } from '../../model/inference-graphs.js';
-import { saveModelFolder } from '../../model/model-folder.js';
+import { saveModelFolder } from '../../train/model-folder.js';
 import { initParams } from '../../runtime/init-params.js';
 import type { EvalReport } from '../../train/evaluate/evaluate.js';
 import { main } from '../main.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MODEL_CONFIG_DIR, validateModelConfig } from '../../model/config.js';
-import { saveModelFolder } from '../../model/model-folder.js';
+import { saveModelFolder } from '../../train/model-folder.js';
 import { allParams, tinyModel } from '../../serve/testing.js';
 import { main } from '../main.js';
 import { configFromFlags, resolveModelDir } from './serve.js';

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadModelFolder } from '../../model/model-folder.js';
+import { loadModelFolder } from '../../train/model-folder.js';
 import { serveConfig, type ServeConfig, type ServeConfigInput } from '../../serve/config.js';
 import { createServer } from '../../serve/server.js';
 import { numberOption, type Command } from '../command.js';

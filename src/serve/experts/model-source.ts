@@ -1,6 +1,6 @@
 /**
  * Where a shard (or a test) gets its model: a model folder
- * (model/model-folder.ts), or a named config with random weights drawn from
+ * (train/model-folder.ts), or a named config with random weights drawn from
  * a seed (tests and demos; the same seed gives the same weights everywhere,
  * so a gateway and its shards agree without a folder).
  */
@@ -9,7 +9,7 @@ import { loadModelConfig, type ModelConfig } from '../../model/config.js';
 import { buildDecoderGraphs } from '../../model/generation.js';
 import { buildEncodeGraph, decoderConfigOf } from '../../model/inference-graphs.js';
 import { MODALITIES } from '../../model/modalities.js';
-import { loadModelFolder } from '../../model/model-folder.js';
+import { loadModelFolder } from '../../train/model-folder.js';
 import { initParams } from '../../runtime/init-params.js';
 
 /** Random weights for every module of `cfg` (all encoders, router, fusion with its experts, decoder), from `seed`. */

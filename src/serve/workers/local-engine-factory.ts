@@ -4,7 +4,7 @@
  * (batching, scheduling, decoding) in front. Closing the engine releases the
  * sessions.
  */
-import { loadModelFolder } from '../../model/model-folder.js';
+import { loadModelFolder } from '../../train/model-folder.js';
 import { LocalBackend } from '../backend/local-backend.js';
 import type { BatchingConfig } from '../config.js';
 import { LocalEngine } from '../engine/engine.js';

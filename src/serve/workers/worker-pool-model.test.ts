@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../../graph/random.js';
 import { readModelConfigJson } from '../../model/config.js';
 import type { Modality } from '../../model/modalities.js';
-import { loadModelFolder, saveModelFolder } from '../../model/model-folder.js';
+import { loadModelFolder, saveModelFolder } from '../../train/model-folder.js';
 import { mediaShape } from '../../model/model-inputs.js';
 import { LocalBackend } from '../backend/local-backend.js';
 import { serveConfig } from '../config.js';

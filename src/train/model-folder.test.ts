@@ -9,9 +9,9 @@ import { initParams } from '../runtime/init-params.js';
 import { saveCheckpoint } from '../runtime/checkpoint.js';
 import { saveSafetensors } from '../runtime/safetensors.js';
 import { Session } from '../runtime/session.js';
-import { loadModelConfig, MODEL_CONFIG_DIR } from './config.js';
-import { buildDecoderGraphs } from './generation.js';
-import { buildEncodeGraph, decoderConfigOf } from './inference-graphs.js';
+import { loadModelConfig, MODEL_CONFIG_DIR } from '../model/config.js';
+import { buildDecoderGraphs } from '../model/generation.js';
+import { buildEncodeGraph, decoderConfigOf } from '../model/inference-graphs.js';
 import { loadModelFolder, MODEL_FILES, saveModelFolder, WEIGHTS_FORMAT } from './model-folder.js';
 
 const cfg = loadModelConfig('mm-tiny');

@@ -12,8 +12,9 @@
  * (config.json + tokenizer.json + checkpoint.safetensors) loads too: its
  * non-optimizer tensors are the weights.
  *
- * Layering note: this model-layer file loads the tokenizer from data/ (one
- * folder format for everything that serves a model).
+ * It lives in train/ (what training produces; serve, apps and the CLI load
+ * it) because it bundles the tokenizer of data/ with the model's weights and
+ * graphs, and layers import one way (model → data → train).
  */
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -24,10 +25,10 @@ import { numel, type HostTensor } from '../graph/host-tensor.js';
 import { writeFileAtomic } from '../runtime/atomic-write.js';
 import { loadCheckpoint } from '../runtime/checkpoint.js';
 import { loadSafetensors, saveSafetensors } from '../runtime/safetensors.js';
-import { validateModelConfig, type ModelConfig } from './config.js';
-import { buildDecoderGraphs } from './generation.js';
-import { buildEncodeGraph, decoderConfigOf, exportInferenceModel } from './inference-graphs.js';
-import { MODALITIES, type Modality } from './modalities.js';
+import { validateModelConfig, type ModelConfig } from '../model/config.js';
+import { buildDecoderGraphs } from '../model/generation.js';
+import { buildEncodeGraph, decoderConfigOf, exportInferenceModel } from '../model/inference-graphs.js';
+import { MODALITIES, type Modality } from '../model/modalities.js';
 
 /** File names inside a model folder. */
 export const MODEL_FILES = {
