@@ -13,8 +13,6 @@
  * as not real in the next `past_mask`.
  */
 import { Graph } from '../graph/graph.js';
-import * as op from '../graph/ops/index.js';
-import type { Value } from '../graph/value.js';
 import { TextDecoder, type TextDecoderConfig } from './text-decoder.js';
 
 /** Names of the decoder graphs' inputs and outputs for layer i. */
@@ -51,24 +49,17 @@ export function buildDecoderGraphs(cfg: TextDecoderConfig, scope = 'decoder'): {
     };
   });
   const dec = new TextDecoder(step, scope, cfg);
-  // TextDecoder.applyCached's blocks, with the vocabulary projection on each row's last real token only.
-  step.withScope(scope, () => {
-    let h = op.add(dec.tokens.apply(ids), dec.positions.apply(positions)); // [B, T_new, D]
-    dec.blocks.forEach((b, i) => {
-      const r = b.applyCached(h, layerInputs[i]!.past, { memory: layerInputs[i]!.mem, memoryMask, pastMask });
-      h = r.y; // [B, T_new, D]
-      step.output(cacheNames(i).presentK, r.present.k); // [B, H, P + T_new, d_h]
-      step.output(cacheNames(i).presentV, r.present.v); // [B, H, P + T_new, d_h]
-    });
-    const last = lastRealRow(h, newMask, cfg.dim); // [B, D]
-    step.output('logits', dec.head.apply(dec.norm.apply(last))); // [B, V]
+  const r = dec.applyCached(
+    ids,
+    layerInputs.map((l) => l.past),
+    layerInputs.map((l) => l.mem),
+    memoryMask,
+    { positions, pastMask, newMask },
+  );
+  step.output('logits', r.logits); // [B, V] at each row's last real new token
+  r.present.forEach((kv, i) => {
+    step.output(cacheNames(i).presentK, kv.k); // [B, H, P + T_new, d_h]
+    step.output(cacheNames(i).presentV, kv.v); // [B, H, P + T_new, d_h]
   });
   return { memory, step };
-}
-
-/** Each row's hidden state at its last real new token: h [B, T, D] at index Σ mask − 1 of mask [B, T]. */
-function lastRealRow(h: Value, mask: Value, dim: number): Value {
-  const last = op.sub(op.reduceSum(op.cast(mask, 'int64'), [1], true), h.graph.scalar(1, 'int64')); // [B, 1]
-  const index = op.expand(op.unsqueeze(last, [2]), [1, 1, dim]); // [B, 1, D]
-  return op.squeeze(op.gatherElements(h, index, 1), [1]); // [B, D]
 }

@@ -99,6 +99,12 @@ export class TextDecoder {
       positions?: Value;
       /** bool [B, P]: which cache slots are real (rows' caches padded to one length). */
       pastMask?: Value;
+      /**
+       * bool [B, T_new]: which new tokens are real (rows right-padded to the
+       * longest). Given, the logits are each row's at its last real new token
+       * only, [B, V]: the vocabulary projection runs once per row.
+       */
+      newMask?: Value;
     } = {},
   ): { logits: Value; present: KeyValues[] } {
     if (past.length !== this.blocks.length || memoryKV.length !== this.blocks.length) {
@@ -116,7 +122,8 @@ export class TextDecoder {
         h = r.y; // [B, T_new, D]
         present.push(r.present);
       });
-      return { logits: this.head.apply(this.norm.apply(h)), present }; // [B, T_new, V]
+      const out = o.newMask ? lastRealRow(h, o.newMask) : h; // [B, D] or [B, T_new, D]
+      return { logits: this.head.apply(this.norm.apply(out)), present }; // [B, V] or [B, T_new, V]
     });
   }
 
@@ -125,4 +132,11 @@ export class TextDecoder {
     const pos = op.range(start, op.add(start, count), this.g.scalar(1, 'int64')); // [T]
     return op.add(this.tokens.apply(ids), this.positions.apply(pos)); // [B, T, D]
   }
+}
+
+/** Each row's hidden state at its last real new token: h [B, T, D] at index Σ mask − 1 of mask [B, T]. */
+function lastRealRow(h: Value, mask: Value): Value {
+  const last = op.sub(op.reduceSum(op.cast(mask, 'int64'), [1], true), h.graph.scalar(1, 'int64')); // [B, 1]
+  const index = op.expand(op.unsqueeze(last, [2]), [1, 1, h.shape[2] as number]); // [B, 1, D]
+  return op.squeeze(op.gatherElements(h, index, 1), [1]); // [B, D]
 }
