@@ -52,7 +52,6 @@ interface StepRun extends RunRows {
   memFeeds: Record<string, ort.Tensor>;
 }
 
-
 export class DecoderStepper {
   private readonly memNames: { from: string; to: string }[];
   private readonly presentNames: { from: string; to: string }[];
@@ -97,11 +96,6 @@ export class DecoderStepper {
     const tensors = Object.fromEntries(this.memNames.map(({ from }) => [from, out[from] as ort.Tensor])); // each [N, H, S_max, d_h]
     const run: RunRows = { tensors, size: n, width: sMax, mask };
     return items.map((x, i) => ({ memLen: x.memLen, memMask: mask.slice(i * sMax, i * sMax + x.memLen), length: 0, memory: { run, index: i }, cache: null }));
-  }
-
-  /** A new row for one request: projects its memory [S, D] (mask [S]) into every layer's keys/values. */
-  async newRow(memory: Float32Array, memLen: number, dim: number, memMask: Uint8Array): Promise<DecodeRow> {
-    return (await this.newRows([{ memory, memLen, dim, memMask }]))[0]!;
   }
 
   /**

@@ -9,7 +9,7 @@ import type { HostTensor } from '../graph/host-tensor.js';
 import { Random } from '../graph/random.js';
 import { paramsFor } from '../runtime/export-onnx.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
-import { DecoderStepper, type DecodeRow } from './decoder-batch.js';
+import { DecoderStepper } from './decoder-batch.js';
 import { buildDecoderGraphs } from './generation-graphs.js';
 import { sampleToken, type SamplingOptions } from './sampling.js';
 import type { TextDecoderConfig } from './text-decoder.js';
@@ -41,13 +41,6 @@ export class Generator {
       await Session.create(emitModel(step, { paramValues: paramsFor(step, params) }), o),
     );
     return new Generator(cfg, stepper);
-  }
-
-  /** A decoding row for one example of `memory` [B, S, D] with mask [B, S]. */
-  async row(memory: HostTensor, memoryMask: HostTensor, b: number): Promise<DecodeRow> {
-    const [, s, d] = memory.shape as [number, number, number];
-    const m = (memory.data as Float32Array).slice(b * s * d, (b + 1) * s * d);
-    return this.stepper.newRow(m, s, d, (memoryMask.data as Uint8Array).slice(b * s, (b + 1) * s));
   }
 
   /**
