@@ -112,7 +112,8 @@ interface Workload {
   body: Body;
 }
 
-export type WorkloadName = 'embeddings' | 'chat' | 'imageEmbeddings' | 'imageChat';
+const ALL_WORKLOADS = ['embeddings', 'chat', 'imageEmbeddings', 'imageChat'] as const;
+export type WorkloadName = (typeof ALL_WORKLOADS)[number];
 
 function workloads(pngs: string[]): Record<WorkloadName, Workload> {
   const png = () => pngs[counter++ % pngs.length]!;
@@ -128,7 +129,6 @@ function workloads(pngs: string[]): Record<WorkloadName, Workload> {
     },
   };
 }
-const ALL_WORKLOADS: WorkloadName[] = ['embeddings', 'chat', 'imageEmbeddings', 'imageChat'];
 
 /** Options from the environment (SERVE_BENCH_*, see the top of this file) over `o`. */
 function withEnv(o: ServeBenchOptions): ServeBenchOptions {
@@ -136,7 +136,7 @@ function withEnv(o: ServeBenchOptions): ServeBenchOptions {
   const r = { ...o };
   if (env.SERVE_BENCH_WORKLOADS) {
     const names = env.SERVE_BENCH_WORKLOADS.split(',').map((x) => x.trim()) as WorkloadName[];
-    const bad = names.filter((n) => !ALL_WORKLOADS.includes(n));
+    const bad = names.filter((n) => !(ALL_WORKLOADS as readonly string[]).includes(n));
     if (bad.length) throw new Error(`SERVE_BENCH_WORKLOADS: unknown ${bad.join(', ')}; known: ${ALL_WORKLOADS.join(', ')}`);
     r.workloads = names;
   }
@@ -192,7 +192,7 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Re
   const names = o.workloads ?? ALL_WORKLOADS;
   const model = await modelDir();
   const all = workloads(await pngPool());
-  const workersFlag = [...(o.workers !== undefined ? ['--workers', String(o.workers)] : []), ...(o.threads !== undefined ? ['--threads', String(o.threads)] : [])];
+  const serverFlags = [...(o.workers !== undefined ? ['--workers', String(o.workers)] : []), ...(o.threads !== undefined ? ['--threads', String(o.threads)] : [])];
   console.log(`model: ${model.what}`);
   console.log(`load: autocannon in this process, ${concurrency} connections, ${seconds} s per run (+1 s warm-up), distinct inputs, cache off;`);
   console.log(
@@ -206,7 +206,7 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Re
   try {
     const byWorkload = Object.fromEntries(names.map((w) => [w, [] as Load[]])) as Record<WorkloadName, Load[]>;
     for (const [name, flags] of modes) {
-      const s = await startServer(model.dir, [...flags, ...workersFlag, '--no-cache']);
+      const s = await startServer(model.dir, [...flags, ...serverFlags, '--no-cache']);
       try {
         for (const w of names) byWorkload[w].push(await load(s.url, all[w].path, () => all[w].body(s.modelId), concurrency, seconds));
       } finally {
@@ -222,7 +222,7 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Re
     }
     if (o.cache === false) return results;
 
-    const s = await startServer(model.dir, ['--max-batch', '32', '--max-queue-delay-us', '2000', ...workersFlag]);
+    const s = await startServer(model.dir, ['--max-batch', '32', '--max-queue-delay-us', '2000', ...serverFlags]);
     try {
       const fixed = JSON.stringify({ model: s.modelId, messages: [{ role: 'user', content: 'a red circle above a blue square' }], max_tokens: 8, temperature: 0 });
       const hit = await sequential(s.url, '/v1/chat/completions', () => fixed, 500);
