@@ -142,12 +142,7 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
   } catch (e) {
     throw new Error(`${path(MODEL_FILES.config)}: invalid JSON: ${(e as Error).message}`);
   }
-  let cfg: ModelConfig;
-  try {
-    cfg = validateModelConfig(rawConfig);
-  } catch (e) {
-    throw new Error(`${path(MODEL_FILES.config)}: ${(e as Error).message}`);
-  }
+  const cfg = await namingFile(path(MODEL_FILES.config), async () => validateModelConfig(rawConfig));
   need(MODEL_FILES.tokenizer);
   const tokenizer = await loadTokenizer(path(MODEL_FILES.tokenizer));
   if (tokenizer.vocabSize > cfg.core.vocabSize) {
@@ -162,14 +157,7 @@ async function loadWeights(dir: string, cfg: ModelConfig): Promise<{ params: Map
   const weights = join(dir, MODEL_FILES.weights);
   const checkpoint = join(dir, MODEL_FILES.checkpoint);
   if (existsSync(weights)) {
-    let contents;
-    try {
-      contents = await loadSafetensors(weights);
-    } catch (e) {
-      const msg = (e as Error).message;
-      throw new Error(msg.includes(weights) ? msg : `${weights}: ${msg}`);
-    }
-    const { tensors, metadata } = contents;
+    const { tensors, metadata } = await namingFile(weights, () => loadSafetensors(weights));
     if (metadata.format !== WEIGHTS_FORMAT) {
       throw new Error(`${weights}: not mixmodal weights (metadata format = ${metadata.format ?? 'none'}, expected ${WEIGHTS_FORMAT})`);
     }
@@ -179,17 +167,21 @@ async function loadWeights(dir: string, cfg: ModelConfig): Promise<{ params: Map
     return { params: new Map(Object.entries(tensors)), weightsFile: weights };
   }
   if (existsSync(checkpoint)) {
-    let ck;
-    try {
-      ck = await loadCheckpoint(checkpoint);
-    } catch (e) {
-      const msg = (e as Error).message;
-      throw new Error(msg.includes(checkpoint) ? msg : `${checkpoint}: ${msg}`);
-    }
+    const ck = await namingFile(checkpoint, () => loadCheckpoint(checkpoint));
     const params = new Map([...ck.params].filter(([k]) => !k.startsWith('optim.')));
     return { params, weightsFile: checkpoint };
   }
   throw new Error(`${dir} is not a complete model folder: missing ${MODEL_FILES.weights} (or a training run's ${MODEL_FILES.checkpoint})`);
+}
+
+/** `load()`, its error message starting with `file` unless it names the file already. */
+async function namingFile<T>(file: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new Error(msg.includes(file) ? msg : `${file}: ${msg}`);
+  }
 }
 
 function defaultCard(cfg: ModelConfig, params: ReadonlyMap<string, HostTensor>, tok: BpeTokenizer, files: string[]): string {
