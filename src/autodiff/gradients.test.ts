@@ -156,6 +156,7 @@ export const GRAD_CASES: Record<string, Case[]> = {
   MatMul: [
     { name: '[2,3] @ [3,4]', inputs: [spec([2, 3]), spec([3, 4])], build: (_g, [a, b]) => op.matmul(a!, b!) },
     { name: 'batch broadcast [2,2,3] @ [3,2]', inputs: [spec([2, 2, 3]), spec([3, 2])], build: (_g, [a, b]) => op.matmul(a!, b!) },
+    { name: 'shared matrix [2,3,2,3] @ [3,4]', inputs: [spec([2, 3, 2, 3]), spec([3, 4])], build: (_g, [a, b]) => op.matmul(a!, b!) },
     { name: 'batch broadcast [2,1,2,3] @ [3,3,2]', inputs: [spec([2, 1, 2, 3]), spec([3, 3, 2])], build: (_g, [a, b]) => op.matmul(a!, b!) },
     { name: '1-D lhs [3] @ [3,2]', inputs: [spec([3]), spec([3, 2])], build: (_g, [a, b]) => op.matmul(a!, b!) },
     { name: '1-D rhs [2,3] @ [3]', inputs: [spec([2, 3]), spec([3])], build: (_g, [a, b]) => op.matmul(a!, b!) },

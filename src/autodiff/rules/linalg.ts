@@ -22,8 +22,17 @@ defineVjp('MatMul', ({ inputs: [a0, b0], outGrads: [gy0] }) => {
   if (b.rank === 1) gy = op.unsqueeze(gy, [gy.rank]); // [..., M?, 1]
   if (a.rank === 1) gy = op.unsqueeze(gy, [gy.rank - 1]); // [..., 1, N]
   const da2 = op.matmul(gy, transposeLast2(b2)); // [..., M, K]
-  const db2 = op.matmul(transposeLast2(a2), gy); // [..., K, N]
+  // A matrix b [K, N] shared by every batch row of a [..., M, K] (a linear
+  // layer's weight): its gradient is one product over all R = Π batch · M
+  // rows, reshape(a, [R, K])ᵀ · reshape(gy, [R, N]), instead of a batched
+  // product [..., K, N] summed over the batch. Same sum; one large GEMM in
+  // place of many K×M×N ones and a ReduceSum that took 15% of a training step.
   const da = a.rank === 1 ? op.squeeze(sumToShape(da2, a2.shape), [0]) : sumToShape(da2, a.shape);
+  const [k, n] = b.shape;
+  if (b.rank === 2 && a.rank > 2 && typeof k === 'number' && typeof n === 'number') {
+    return [da, op.gemm(op.reshape(a, [-1, k]), op.reshape(gy, [-1, n]), null, { transA: true })]; // [K, N], see above
+  }
+  const db2 = op.matmul(transposeLast2(a2), gy); // [..., K, N]
   const db = b.rank === 1 ? op.squeeze(sumToShape(db2, b2.shape), [1]) : sumToShape(db2, b.shape);
   return [da, db];
 });
