@@ -19,6 +19,19 @@ export const PIXEL_STATS: Record<PixelNormalization, { mean: [number, number, nu
   none: { mean: [0, 0, 0], std: [1, 1, 1] },
 };
 
+/**
+ * How pixels become tokens: 'patch' — a linear projection of each P×P patch
+ * (t×P×P tubelet), as ViT/ViViT; 'conv' — log2(P) stride-2 3×3 convolutions
+ * (nn/conv-stem.ts; a tubelet's frames stacked as channels). On the
+ * synthetic world the conv stem learned shapes far faster from images
+ * (scripts/probe-image-stem.ts, BENCHMARKS.md) but aligned 32×32 video
+ * worse in stage 2, so mm-small uses it for images only.
+ */
+export type PixelStem = 'patch' | 'conv';
+
+/** The `stem` field of the image and video encoder schemas. */
+const STEM_FIELD = { type: 'enum', values: ['patch', 'conv'], default: 'patch' } as const;
+
 /** The `normalization` field of the image and video encoder schemas. */
 const NORMALIZATION_FIELD = { type: 'enum', values: ['imagenet', 'clip', 'none'], default: 'imagenet' } as const;
 
@@ -64,6 +77,10 @@ export interface ImageEncoderConfig extends EncoderStackConfig {
   patchSize: number;
   /** Per-channel statistics the [0, 1] pixels are normalised with (default 'imagenet'). */
   normalization?: PixelNormalization;
+  /** Pixels → tokens (default 'patch'); 'conv' needs patchSize a power of two. */
+  stem?: PixelStem;
+  /** Channels of the conv stem's last convolution (default dim/2; see nn/conv-stem.ts). */
+  stemWidth?: number;
 }
 
 export const IMAGE_ENCODER_SCHEMA = {
@@ -71,6 +88,8 @@ export const IMAGE_ENCODER_SCHEMA = {
   imageSize: { type: 'integer', min: 1 },
   patchSize: { type: 'integer', min: 1 },
   normalization: NORMALIZATION_FIELD,
+  stem: STEM_FIELD,
+  stemWidth: { type: 'integer', min: 1, optional: true },
 } as const satisfies ConfigSchema<ImageEncoderConfig>;
 
 export interface AudioEncoderConfig extends EncoderStackConfig {
@@ -118,6 +137,10 @@ export interface VideoEncoderConfig extends EncoderStackConfig {
   videoPatch: number;
   /** Per-channel statistics the [0, 1] pixels are normalised with (default 'imagenet'). */
   normalization?: PixelNormalization;
+  /** Pixels → tokens (default 'patch'); 'conv' needs videoPatch a power of two. */
+  stem?: PixelStem;
+  /** Channels of the conv stem's last convolution (default dim/2; see nn/conv-stem.ts). */
+  stemWidth?: number;
 }
 
 export const VIDEO_ENCODER_SCHEMA = {
@@ -127,6 +150,8 @@ export const VIDEO_ENCODER_SCHEMA = {
   videoSize: { type: 'integer', min: 1 },
   videoPatch: { type: 'integer', min: 1 },
   normalization: NORMALIZATION_FIELD,
+  stem: STEM_FIELD,
+  stemWidth: { type: 'integer', min: 1, optional: true },
 } as const satisfies ConfigSchema<VideoEncoderConfig>;
 
 export type TextEncoderOptions = ConfigOf<typeof TEXT_ENCODER_SCHEMA>;
@@ -137,6 +162,12 @@ export type VideoEncoderOptions = ConfigOf<typeof VIDEO_ENCODER_SCHEMA>;
 function checkStack(c: ConfigOf<typeof STACK_SCHEMA>, what: string): void {
   if (c.layers > 0 && c.dim % c.heads !== 0) throw new Error(`${what}: heads ${c.heads} must divide dim ${c.dim}`);
   if (c.layers > 0 && Math.round(c.dim * c.mlpRatio) < 1) throw new Error(`${what}: mlpRatio ${c.mlpRatio} gives an empty MLP`);
+}
+
+function checkStem(stem: PixelStem, patch: number, patchName: string, what: string): void {
+  if (stem === 'conv' && (patch < 2 || !Number.isInteger(Math.log2(patch)))) {
+    throw new Error(`${what}: stem 'conv' needs ${patchName} a power of two ≥ 2, got ${patch}`);
+  }
 }
 
 function divides(a: number, b: number, aName: string, bName: string, what: string): void {
@@ -154,6 +185,7 @@ export function validateImageEncoderConfig(raw: unknown, what = 'ImageEncoder co
   const c = validateConfig(raw, IMAGE_ENCODER_SCHEMA, what);
   checkStack(c, what);
   divides(c.patchSize, c.imageSize, 'patchSize', 'imageSize', what);
+  checkStem(c.stem, c.patchSize, 'patchSize', what);
   return c;
 }
 
@@ -185,5 +217,6 @@ export function validateVideoEncoderConfig(raw: unknown, what = 'VideoEncoder co
   checkStack(c, what);
   divides(c.tubeletFrames, c.videoFrames, 'tubeletFrames', 'videoFrames', what);
   divides(c.videoPatch, c.videoSize, 'videoPatch', 'videoSize', what);
+  checkStem(c.stem, c.videoPatch, 'videoPatch', what);
   return c;
 }

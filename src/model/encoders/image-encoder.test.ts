@@ -3,6 +3,8 @@ import { Graph } from '../../graph/graph.js';
 import type { HostTensor } from '../../graph/host-tensor.js';
 import { initParams } from '../../runtime/init-params.js';
 import { PIXEL_STATS } from './config.js';
+import * as op from '../../graph/ops/index.js';
+import { ConvStem } from '../../nn/conv-stem.js';
 import { ImageEncoder } from './image-encoder.js';
 import { expectGradientOnEveryParam, f32, gradientsOfEveryParam, maxAbsDiff, runGraph, uniform01 } from './test-helpers.js';
 
@@ -80,6 +82,28 @@ describe('ImageEncoder', () => {
     expect(() => enc.apply(px(['batch', 4, 16, 16]))).toThrow('ImageEncoder image: input pixels [batch, 4, 16, 16]: expected 3 (RGB) channels, got 4');
     expect(() => enc.apply(px(['batch', 3, 'h', 16]))).toThrow("ImageEncoder image: input pixels [batch, 3, h, 16]: height must be a static size, got 'h'");
     expect(() => enc.apply(px(['batch', 16, 16]))).toThrow('ImageEncoder image: input pixels must be float32 [batch, 3, height, width], got float32 [batch, 16, 16]');
+  });
+
+  it("with stem 'conv' equals the conv stem on channels-last pixels plus the row and column positions, on [2, 3, 8, 12]", async () => {
+    const g = new Graph();
+    const enc = new ImageEncoder(g, 'image', { ...CFG, stem: 'conv', normalization: 'none' });
+    const out = enc.apply(g.input('x', 'float32', ['batch', 3, 8, 12]));
+    expect(out.tokens.shape).toEqual(['batch', 6, 8]);
+    expect(g.params.has('image.patch.weight')).toBe(false);
+    const params = initParams(g, 3);
+    const xv = uniform01([2, 3, 8, 12], 4);
+    const tokens = f32((await runGraph(g, { tokens: out.tokens }, { x: xv }, params)).tokens!);
+    const ref = new Graph();
+    const stem = ref.withScope('image', () => new ConvStem(ref, 'stem', { inChannels: 3, dim: 8, patch: 4 }));
+    const stemOut = ref.withScope('image', () => stem.apply(op.transpose(ref.input('x', 'float32', ['batch', 3, 8, 12]), [0, 2, 3, 1]))); // [B, 2, 3, 8]
+    const stemParams = new Map([...params].filter(([k]) => k.startsWith('image.stem.')));
+    const s = f32((await runGraph(ref, { s: stemOut }, { x: xv }, stemParams)).s!);
+    const [rows, cols] = ['rows', 'cols'].map((k) => params.get(`image.${k}.weight`)!.data as Float32Array);
+    const want = s.map((v, i) => {
+      const [d, c, r] = [i % 8, Math.floor(i / 8) % 3, Math.floor(i / 24) % 2];
+      return v + rows![r * 8 + d]! + cols![c * 8 + d]!;
+    });
+    expect(maxAbsDiff(tokens, want)).toBeLessThan(1e-5);
   });
 
   it('rejects a patch size that does not divide the image size', () => {

@@ -1,9 +1,10 @@
 /**
  * Image encoder (ViT, Dosovitskiy et al. 2021, without the class token):
- * normalise the [0, 1] pixels per channel, cut P×P patches, project them
- * linearly, add factorised learned 2-D positions (a row and a column table,
- * so any H, W up to imageSize works), then the transformer stack; pooled =
- * mean over patches.
+ * normalise the [0, 1] pixels per channel, cut P×P patches and project them
+ * linearly (stem 'patch') or run a convolutional stem to the same grid (stem
+ * 'conv', Xiao et al. 2021), add factorised learned 2-D positions (a row and
+ * a column table, so any H, W up to imageSize works), then the transformer
+ * stack; pooled = mean over patches.
  */
 import type { Graph } from '../../graph/graph.js';
 import { hostTensor } from '../../graph/host-tensor.js';
@@ -14,7 +15,8 @@ import { Embedding } from '../../nn/embedding.js';
 import { Linear } from '../../nn/linear.js';
 import { PIXEL_STATS, validateImageEncoderConfig, type ImageEncoderConfig, type ImageEncoderOptions, type PixelNormalization } from './config.js';
 import { checkInput, EncoderStack, gridPositions, positionRows, type EncoderOutput } from './encoder-common.js';
-import { patchify, type PatchifyOptions } from './patchify.js';
+import { patchify, type PatchGrid, type PatchifyOptions } from './patchify.js';
+import { ConvStem } from '../../nn/conv-stem.js';
 
 /**
  * (x − mean[c]) / std[c] for RGB x [..., 3, H, W], as one Sub and one Mul by
@@ -43,9 +45,10 @@ export function checkFrameSize(x: Value, what: string, maxSize: number, patch: n
   if (x.shape[x.rank - 3] !== 3) throw new Error(`${what} ${formatShape(x.shape)}: expected 3 (RGB) channels, got ${x.shape[x.rank - 3]}`);
 }
 
-/** The layers of a pixel encoder: patch projection, one position table per grid axis (no time axis for images), stack. */
+/** The layers of a pixel encoder: patch projection or conv stem, one position table per grid axis (no time axis for images), stack. */
 export interface PatchEncoderLayers {
-  patch: Linear;
+  patch?: Linear;
+  stem?: ConvStem;
   times?: Embedding;
   rows: Embedding;
   cols: Embedding;
@@ -60,20 +63,46 @@ export interface PatchEncoderLayers {
  */
 export function encodePatches(x: Value, layers: PatchEncoderLayers, o: PatchifyOptions & { normalization: PixelNormalization }): EncoderOutput {
   const normed = normalizePixels(x, o.normalization); // [B, (F,) 3, H, W]
-  const { patches, grid } = patchify(normed, o); // [B, N, 3·t·P·P]
+  const { tokens, grid } = layers.stem ? convTokens(normed, layers.stem, o) : linearPatchTokens(normed, layers.patch!, o); // [B, N, D]
   const axes = (['times', 'rows', 'cols'] as const).filter((a) => layers[a]);
   const pos = gridPositions(axes.map((a) => positionRows(layers[a]!.weight, grid[a]))); // [N, D]
-  return layers.stack.applyPooled(op.add(layers.patch.apply(patches), pos)); // [B, N, D], [B, D]
+  return layers.stack.applyPooled(op.add(tokens, pos)); // [B, N, D], [B, D]
+}
+
+/** Linear patch embedding: patchify, then one projection of each patch. */
+function linearPatchTokens(x: Value, patch: Linear, o: PatchifyOptions): { tokens: Value; grid: PatchGrid } {
+  const { patches, grid } = patchify(x, o); // [B, N, 3·t·P·P]
+  return { tokens: patch.apply(patches), grid }; // [B, N, D]
 }
 
 /**
- * Parameters `<path>.patch.{weight [3·P·P, D], bias}`, `<path>.rows.weight`
+ * Conv stem tokens in patchify's order (time, row, column): an image goes in
+ * channels-last; a video's t frames of each tubelet are stacked as 3·t
+ * channels (order frame, then RGB), so the first convolution sees motion.
+ */
+function convTokens(x: Value, stem: ConvStem, o: PatchifyOptions): { tokens: Value; grid: PatchGrid } {
+  const t = o.tubelet ?? 1;
+  const [f, c, h, w] = (x.rank === 5 ? x.shape.slice(1) : [1, ...x.shape.slice(1)]) as number[];
+  const grid = { times: f / t, rows: h / o.patch, cols: w / o.patch };
+  const n = grid.times * grid.rows * grid.cols;
+  const channelsLast =
+    x.rank === 4
+      ? op.transpose(x, [0, 2, 3, 1]) // [B, H, W, 3]
+      : op.reshape(op.transpose(op.reshape(x, [0, f / t, t, c, h, w]), [0, 1, 4, 5, 2, 3]), [0, f / t, h, w, t * c]); // [B, Ft, H, W, t·3]
+  const tokens = op.reshape(stem.apply(channelsLast), [0, n, stem.cfg.dim]); // [B, Ft·Hp·Wp, D]
+  return { tokens, grid };
+}
+
+/**
+ * Parameters `<path>.patch.{weight [3·P·P, D], bias}` (stem 'patch') or `<path>.stem.*`
+ * (stem 'conv'), `<path>.rows.weight`
  * and `<path>.cols.weight` [imageSize / P, D], and the stack's.
  */
 export class ImageEncoder {
   readonly cfg: ImageEncoderOptions;
   readonly path: string;
-  readonly patch: Linear;
+  readonly patch?: Linear;
+  readonly stem?: ConvStem;
   readonly rows: Embedding;
   readonly cols: Embedding;
   readonly stack: EncoderStack;
@@ -87,8 +116,9 @@ export class ImageEncoder {
     this.cfg = validateImageEncoderConfig(cfg, `ImageEncoder config at ${this.path}`);
     const { dim, imageSize, patchSize } = this.cfg;
     const grid = imageSize / patchSize;
-    [this.patch, this.rows, this.cols, this.stack] = g.withScope(name, () => [
-      new Linear(g, 'patch', { inFeatures: 3 * patchSize * patchSize, outFeatures: dim }),
+    [this.patch, this.stem, this.rows, this.cols, this.stack] = g.withScope(name, () => [
+      this.cfg.stem === 'patch' ? new Linear(g, 'patch', { inFeatures: 3 * patchSize * patchSize, outFeatures: dim }) : undefined,
+      this.cfg.stem === 'conv' ? new ConvStem(g, 'stem', { inChannels: 3, dim, patch: patchSize, width: this.cfg.stemWidth }) : undefined,
       new Embedding(g, 'rows', { vocabSize: grid, dim }),
       new Embedding(g, 'cols', { vocabSize: grid, dim }),
       new EncoderStack(g, this.cfg),

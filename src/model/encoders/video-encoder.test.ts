@@ -44,6 +44,24 @@ describe('VideoEncoder', () => {
     expectGradientOnEveryParam(grads);
   });
 
+  it("with stem 'conv' stacks each tubelet's frames as channels and keeps the token order (time, row, column)", async () => {
+    const g = new Graph();
+    const enc = new VideoEncoder(g, 'video', { ...CFG, stem: 'conv' });
+    const out = enc.apply(g.input('v', 'float32', ['batch', 4, 3, 8, 8]));
+    expect(out.tokens.shape).toEqual(['batch', 8, 8]);
+    expect(g.params.has('video.patch.weight')).toBe(false);
+    expect(g.params.get('video.stem.convs.0.weight')!.value.shape).toEqual([9 * 6, 2]); // 3×3 taps × (2 frames · RGB)
+    const params = initParams(g, 8);
+    const a = uniform01([1, 4, 3, 8, 8], 9);
+    const b = { ...a, data: Float32Array.from(a.data as Float32Array) };
+    (b.data as Float32Array).fill(0.5, 2 * 3 * 64); // frames 2–3: the second tubelet
+    const [ra, rb] = await Promise.all([a, b].map(async (v) => f32((await runGraph(g, { tokens: out.tokens }, { v }, params)).tokens!)));
+    expect(maxAbsDiff(ra.slice(0, 4 * 8), rb.slice(0, 4 * 8))).toBeLessThan(1e-6); // tokens of tubelet 0 unchanged
+    expect(maxAbsDiff(ra.slice(4 * 8), rb.slice(4 * 8))).toBeGreaterThan(1e-3); // tubelet 1's changed
+    const { grads } = await gradientsOfEveryParam(g, out, { v: a });
+    expectGradientOnEveryParam(grads);
+  });
+
   it('rejects bad input shapes at trace time, naming the encoder and the shape', () => {
     const g = new Graph();
     const enc = new VideoEncoder(g, 'video', CFG);
@@ -52,6 +70,12 @@ describe('VideoEncoder', () => {
     expect(() => enc.apply(v(['batch', 6, 3, 8, 8]))).toThrow('VideoEncoder video: input frames [batch, 6, 3, 8, 8]: frames 6 exceed videoFrames 4');
     expect(() => enc.apply(v(['batch', 4, 3, 8, 6]))).toThrow('VideoEncoder video: input frames [batch, 4, 3, 8, 6]: width 6 is not divisible by patch size 4');
     expect(() => enc.apply(v(['batch', 3, 8, 8]))).toThrow(/VideoEncoder video: input frames must be float32 \[batch, frames, 3, height, width\]/);
+  });
+
+  it("rejects stem 'conv' with a patch that is not a power of two", () => {
+    expect(() => new VideoEncoder(new Graph(), 'vid', { ...CFG, videoPatch: 3, videoSize: 9, stem: 'conv' })).toThrow(
+      "VideoEncoder config at vid: stem 'conv' needs videoPatch a power of two ≥ 2, got 3",
+    );
   });
 
   it('rejects tubelets that do not divide the clip length', () => {

@@ -8,20 +8,23 @@ import type { Graph } from '../../graph/graph.js';
 import { formatShape } from '../../graph/shape.js';
 import type { Value } from '../../graph/value.js';
 import { Embedding } from '../../nn/embedding.js';
+import { ConvStem } from '../../nn/conv-stem.js';
 import { Linear } from '../../nn/linear.js';
 import { validateVideoEncoderConfig, type VideoEncoderConfig, type VideoEncoderOptions } from './config.js';
 import { checkInput, EncoderStack, staticDim, type EncoderOutput } from './encoder-common.js';
 import { checkFrameSize, encodePatches } from './image-encoder.js';
 
 /**
- * Parameters `<path>.patch.{weight [3·t·P·P, D], bias}`, `<path>.times.weight`
+ * Parameters `<path>.patch.{weight [3·t·P·P, D], bias}` (stem 'patch') or
+ * `<path>.stem.*` (stem 'conv'), `<path>.times.weight`
  * [videoFrames / t, D], `<path>.rows.weight` and `<path>.cols.weight`
  * [videoSize / P, D], and the stack's.
  */
 export class VideoEncoder {
   readonly cfg: VideoEncoderOptions;
   readonly path: string;
-  readonly patch: Linear;
+  readonly patch?: Linear;
+  readonly stem?: ConvStem;
   readonly times: Embedding;
   readonly rows: Embedding;
   readonly cols: Embedding;
@@ -35,8 +38,9 @@ export class VideoEncoder {
     this.path = g.scope ? `${g.scope}.${name}` : name;
     this.cfg = validateVideoEncoderConfig(cfg, `VideoEncoder config at ${this.path}`);
     const { dim, videoFrames, tubeletFrames: t, videoSize, videoPatch: p } = this.cfg;
-    [this.patch, this.times, this.rows, this.cols, this.stack] = g.withScope(name, () => [
-      new Linear(g, 'patch', { inFeatures: 3 * t * p * p, outFeatures: dim }),
+    [this.patch, this.stem, this.times, this.rows, this.cols, this.stack] = g.withScope(name, () => [
+      this.cfg.stem === 'patch' ? new Linear(g, 'patch', { inFeatures: 3 * t * p * p, outFeatures: dim }) : undefined,
+      this.cfg.stem === 'conv' ? new ConvStem(g, 'stem', { inChannels: 3 * t, dim, patch: p, width: this.cfg.stemWidth }) : undefined,
       new Embedding(g, 'times', { vocabSize: videoFrames / t, dim }),
       new Embedding(g, 'rows', { vocabSize: videoSize / p, dim }),
       new Embedding(g, 'cols', { vocabSize: videoSize / p, dim }),
