@@ -11,7 +11,8 @@
  * Environment overrides (for quick runs): SERVE_BENCH_WORKLOADS (comma list
  * of workload names), SERVE_BENCH_SECONDS, SERVE_BENCH_WORKERS (passed to
  * both modes as --workers), SERVE_BENCH_THREADS (passed to both modes as
- * --threads), SERVE_BENCH_CACHE=0 (skip the cache latencies).
+ * --threads), SERVE_BENCH_HOLD_STEPS (passed to both modes as
+ * --max-hold-steps), SERVE_BENCH_CACHE=0 (skip the cache latencies).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -39,6 +40,8 @@ export interface ServeBenchOptions {
   workers?: number;
   /** `--threads N` (ONNX Runtime intra-op threads) for the server in both modes (default: the server's default). */
   threads?: number;
+  /** `--max-hold-steps N` for the server in both modes (default: the server's default). */
+  holdSteps?: number;
   /** Also measure cache hit vs miss latency (default true). */
   cache?: boolean;
 }
@@ -143,6 +146,7 @@ function withEnv(o: ServeBenchOptions): ServeBenchOptions {
   if (env.SERVE_BENCH_SECONDS) r.seconds = Number(env.SERVE_BENCH_SECONDS);
   if (env.SERVE_BENCH_WORKERS) r.workers = Number(env.SERVE_BENCH_WORKERS);
   if (env.SERVE_BENCH_THREADS) r.threads = Number(env.SERVE_BENCH_THREADS);
+  if (env.SERVE_BENCH_HOLD_STEPS) r.holdSteps = Number(env.SERVE_BENCH_HOLD_STEPS);
   if (env.SERVE_BENCH_CACHE === '0') r.cache = false;
   return r;
 }
@@ -192,11 +196,15 @@ export async function runServeBench(options: ServeBenchOptions = {}): Promise<Re
   const names = o.workloads ?? ALL_WORKLOADS;
   const model = await modelDir();
   const all = workloads(await pngPool());
-  const serverFlags = [...(o.workers !== undefined ? ['--workers', String(o.workers)] : []), ...(o.threads !== undefined ? ['--threads', String(o.threads)] : [])];
+  const serverFlags = [
+    ...(o.workers !== undefined ? ['--workers', String(o.workers)] : []),
+    ...(o.threads !== undefined ? ['--threads', String(o.threads)] : []),
+    ...(o.holdSteps !== undefined ? ['--max-hold-steps', String(o.holdSteps)] : []),
+  ];
   console.log(`model: ${model.what}`);
   console.log(`load: autocannon in this process, ${concurrency} connections, ${seconds} s per run (+1 s warm-up), distinct inputs, cache off;`);
   console.log(
-    `server: \`mixmodal serve\` in a child process, ONNX Runtime ${o.threads !== undefined ? `--threads ${o.threads}` : "the server's default threads"}, ${o.workers !== undefined ? `--workers ${o.workers}` : 'default workers'}, ${availableParallelism()} cores shared with the load generator`,
+    `server: \`mixmodal serve\` in a child process, ONNX Runtime ${o.threads !== undefined ? `--threads ${o.threads}` : "the server's default threads"}, ${o.workers !== undefined ? `--workers ${o.workers}` : 'default workers'}${o.holdSteps !== undefined ? `, --max-hold-steps ${o.holdSteps}` : ''}, ${availableParallelism()} cores shared with the load generator`,
   );
   const modes: [string, string[]][] = [
     ['batching on  (max batch 32, delay 2000 µs)', ['--max-batch', '32', '--max-queue-delay-us', '2000']],

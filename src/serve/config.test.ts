@@ -5,7 +5,7 @@ describe('serveConfig', () => {
   it('fills in the embedded defaults (no Redis, no other host)', () => {
     const c = serveConfig();
     expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, workers: 0, expertShards: [], drainTimeoutMs: 30_000, threads: 2 });
-    expect(c.batching).toEqual({ maxBatch: 32, preferredBatchSizes: [], maxQueueDelayUs: 2000, queueSize: 1024, priorityLevels: 3, requestTimeoutMs: 60_000 });
+    expect(c.batching).toEqual({ maxBatch: 32, preferredBatchSizes: [], maxQueueDelayUs: 2000, maxHoldSteps: 4, queueSize: 1024, priorityLevels: 3, requestTimeoutMs: 60_000 });
     expect(c.cache).toEqual({ enabled: true, ttlSeconds: 600, maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, keyPrefix: 'mixmodal:cache:' });
     expect(c.cache.redisUrl).toBeUndefined();
     expect(c.limits.bodyBytes).toBe(16 * 1024 * 1024);

@@ -13,6 +13,13 @@ export interface BatchingConfig {
   preferredBatchSizes: number[];
   /** Longest a request waits for others to share its batch, in microseconds. */
   maxQueueDelayUs: number;
+  /**
+   * While rows are decoding, a generation encode group smaller than the
+   * next decode batch waits at most this many decode steps for more
+   * requests (bigger encode batches cost less per row; the decoder keeps
+   * the loop busy meanwhile, see engine/encode-hold.ts). 0 = never wait.
+   */
+  maxHoldSteps: number;
   /** Most requests waiting (not yet running); past it submissions get 429. */
   queueSize: number;
   /** Priority levels 0..levels−1 a request may ask for (higher runs first). */
@@ -89,6 +96,7 @@ export interface ServeConfig {
 const BATCHING_SCHEMA = {
   maxBatch: { type: 'integer', min: 1, max: 1024, default: 32 },
   maxQueueDelayUs: { type: 'integer', min: 0, max: 10_000_000, default: 2000 },
+  maxHoldSteps: { type: 'integer', min: 0, max: 1024, default: 4 },
   queueSize: { type: 'integer', min: 1, default: 1024 },
   priorityLevels: { type: 'integer', min: 1, max: 16, default: 3 },
   requestTimeoutMs: { type: 'integer', min: 1, default: 60_000 },

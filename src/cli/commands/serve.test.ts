@@ -15,9 +15,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('mixmodal serve', () => {
   it('maps flags (and REDIS_URL) onto ServeConfig', () => {
-    const c = configFromFlags({ port: '0', 'max-batch': '1', 'max-queue-delay-us': '500', 'queue-size': '7', workers: '2', 'expert-shards': 'a:1, b:2', experiments: 'x.json', 'no-cache': true }, {});
+    const c = configFromFlags({ port: '0', 'max-batch': '1', 'max-queue-delay-us': '500', 'max-hold-steps': '0', 'queue-size': '7', workers: '2', 'expert-shards': 'a:1, b:2', experiments: 'x.json', 'no-cache': true }, {});
     expect(c).toMatchObject({ port: 0, workers: 2, expertShards: ['a:1', 'b:2'], experimentsFile: 'x.json' });
-    expect(c.batching).toMatchObject({ maxBatch: 1, maxQueueDelayUs: 500, queueSize: 7 });
+    expect(c.batching).toMatchObject({ maxBatch: 1, maxQueueDelayUs: 500, maxHoldSteps: 0, queueSize: 7 });
     expect(c.cache.enabled).toBe(false);
     expect(configFromFlags({}, { REDIS_URL: 'redis://127.0.0.1:6390' }).cache.redisUrl).toBe('redis://127.0.0.1:6390');
     expect(() => configFromFlags({ 'max-batch': 'many' }, {})).toThrow(/--max-batch must be an integer/);

@@ -41,6 +41,7 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
   const batching = { ...raw.batching };
   set(batching, 'maxBatch', int('max-batch', 1));
   set(batching, 'maxQueueDelayUs', int('max-queue-delay-us', 0));
+  set(batching, 'maxHoldSteps', int('max-hold-steps', 0));
   set(batching, 'queueSize', int('queue-size', 1));
   set(batching, 'requestTimeoutMs', int('request-timeout-ms', 1));
   if (typeof values['preferred-batch-sizes'] === 'string') batching.preferredBatchSizes = values['preferred-batch-sizes'].split(',').map(Number);
@@ -78,6 +79,8 @@ Options:
   --no-cache                   do not cache results
   --max-batch N                requests per batch and rows per decode step; 1 = no batching (default 32)
   --max-queue-delay-us N       longest wait for a batch to fill, microseconds (default 2000)
+  --max-hold-steps N           while rows decode, a small chat encode batch waits up to N decode steps
+                               to grow (default 4; 0 = never)
   --preferred-batch-sizes L    comma list of batch sizes run as soon as reachable (default none)
   --queue-size N               waiting requests before 429 (default 1024)
   --request-timeout-ms N       per-request timeout (default 60000)
@@ -100,6 +103,7 @@ Example:
     'no-cache': { type: 'boolean' },
     'max-batch': { type: 'string' },
     'max-queue-delay-us': { type: 'string' },
+    'max-hold-steps': { type: 'string' },
     'preferred-batch-sizes': { type: 'string' },
     'queue-size': { type: 'string' },
     'request-timeout-ms': { type: 'string' },

@@ -94,6 +94,11 @@ export class RequestQueue {
     return Math.max(0, min);
   }
 
+  /** Requests waiting in the group of `key` (0 if none). */
+  sizeOf(key: string): number {
+    return this.groups.get(key)?.size ?? 0;
+  }
+
   /** Every waiting item (for deadlines and draining). */
   *items(): IterableIterator<WorkItem> {
     for (const g of this.groups.values()) for (const level of g.levels) yield* level;

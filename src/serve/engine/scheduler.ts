@@ -11,6 +11,7 @@ import type { Modality } from '../../model/modalities.js';
 import type { BatchingConfig } from '../config.js';
 import { RequestTimeoutError, type RoutingVariant } from '../engine-api.js';
 import { routeResult, type BatchOutput } from './batch-runner.js';
+import { EncodeHold } from './encode-hold.js';
 import type { GenerationState } from './generation-state.js';
 import { RequestQueue, type BatchPolicy } from './request-queue.js';
 import { settle, type WorkItem } from './work-item.js';
@@ -53,12 +54,14 @@ export class Scheduler {
   private active: GenerationRow[] = [];
   private inFlight = 0;
   private lastWasDecode = false;
+  private readonly hold: EncodeHold;
   /** Run queued work without waiting for the queue delay (draining). */
   flush = false;
 
   constructor(private readonly cfg: BatchingConfig) {
     this.queue = new RequestQueue(cfg.priorityLevels);
     this.policy = { maxBatch: cfg.maxBatch, preferredBatchSizes: cfg.preferredBatchSizes, maxQueueDelayMs: cfg.maxQueueDelayUs / 1000 };
+    this.hold = new EncodeHold(cfg.maxHoldSteps);
   }
 
   /** Requests waiting: in the queue, or encoded and waiting for a decode slot. */
@@ -90,6 +93,7 @@ export class Scheduler {
     }
     if (!decodeReady) return null;
     this.lastWasDecode = true;
+    this.hold.stepped();
     const free = Math.max(0, this.cfg.maxBatch - this.active.length);
     const joining = this.joinWait.splice(0, free);
     const batch: DecodeBatch = { kind: 'decode', rows: this.active, joining };
@@ -161,7 +165,11 @@ export class Scheduler {
     const now = performance.now();
     const limit = (key: string): number => {
       if (key.startsWith('route|')) return 1; // routing statistics are per batch: explain one request at a time
-      if (key.startsWith('encode|')) return Math.max(0, this.cfg.maxBatch - this.joinWait.length); // no more memories than decode slots
+      if (key.startsWith('encode|')) {
+        const cap = Math.max(0, this.cfg.maxBatch - this.joinWait.length); // no more memories than decode slots
+        const decoding = this.active.length + this.joinWait.length;
+        return !this.flush && this.hold.holds(key, this.queue.sizeOf(key), cap, decoding) ? 0 : cap; // see encode-hold.ts
+      }
       return this.cfg.maxBatch;
     };
     const items = this.queue.pick(now, this.policy, limit, this.flush);
