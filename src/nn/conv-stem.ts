@@ -5,11 +5,12 @@
  * place of a ViT's linear patch embedding. log2(P) convolutions turn an H×W
  * image into the same (H/P)×(W/P) token grid a P×P patchify gives.
  *
- * Our graph has no Conv op, so a 3×3 stride-2 convolution is an im2col by
- * shifted strided slices (channels-last [B, H, W, C]) and one Linear over
- * the 9·C taps. Padding is one zero row/column at the top/left only: output
- * row i reads input rows 2i−1, 2i, 2i+1, and 2i+1 ≤ H−1 for every i when H
- * is even, so no bottom/right padding is ever read.
+ * Our graph has no Conv op, so a 3×3 stride-2 convolution is an im2col —
+ * the 9 shifted stride-2 views of channels-last [..., H, W, C], cut by
+ * Reshape and Split — and one Linear over the 9·C taps. Padding is one
+ * zero row/column at the top/left only: output row i reads input rows 2i−1,
+ * 2i, 2i+1, and 2i+1 ≤ H−1 for every i when H is even, so no bottom/right
+ * padding is ever read.
  */
 import type { Graph } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
@@ -51,7 +52,7 @@ export function convStemWidths(width: number, patch: number): number[] {
  * Rows 2i+d (d ∈ {−1, 0, 1}) of x along `axis` for every output i; row −1 is
  * zeros. Built from Reshape and Split only (no strided Slice): their
  * gradients are a Concat and a Reshape, where a Slice's is a ScatterElements
- * that took 14% of a training step.
+ * that took 14% of an image-encoder training step.
  */
 function strided(x: Value, axis: number, size: number): Value[] {
   const half = size / 2;
