@@ -23,6 +23,12 @@ export interface SessionOptions {
   spinning?: boolean;
   /** Graph optimisation level (default 'all'). */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Record ONNX Runtime's per-node profile (Chrome trace JSON: each kernel's
+   * time, op type and shapes) to a file whose name starts with this path; the
+   * file is written when the session is released. See runtime/ort-profile.ts.
+   */
+  profilePrefix?: string;
 }
 
 const ORT_TYPES: Partial<Record<DType, ort.Tensor.Type>> = {
@@ -56,6 +62,7 @@ export function ortSessionOptions(o: SessionOptions): ort.InferenceSession.Sessi
     graphOptimizationLevel: o.optimization ?? 'all',
     executionMode: 'sequential',
   };
+  if (o.profilePrefix) Object.assign(opts, { enableProfiling: true, profileFilePrefix: o.profilePrefix });
   if (o.spinning === false) opts.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
   return opts;
 }

@@ -8,13 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { HostTensor } from '../graph/host-tensor.js';
+import { kernelEvents, type ProfileEvent } from './ort-profile.js';
 import { toOrtTensor } from './session.js';
-
-interface ProfileEvent {
-  cat: string;
-  name: string;
-  args?: { op_name?: string; input_type_shape?: Record<string, number[]>[]; output_type_shape?: Record<string, number[]>[] };
-}
 
 const MATMUL_OPS = new Set(['MatMul', 'FusedMatMul', 'Gemm']);
 
@@ -47,11 +42,9 @@ export async function countWork(model: Uint8Array, feeds: Record<string, HostTen
 export function countFromProfile(events: ProfileEvent[]): WorkCount {
   let matmulFlops = 0;
   const nodesByOp: Record<string, number> = {};
-  for (const e of events) {
-    const opName = e.args?.op_name;
-    if (e.cat !== 'Node' || !opName || !e.name.endsWith('_kernel_time')) continue;
-    nodesByOp[opName] = (nodesByOp[opName] ?? 0) + 1;
-    if (!MATMUL_OPS.has(opName)) continue;
+  for (const e of kernelEvents(events)) {
+    nodesByOp[e.op] = (nodesByOp[e.op] ?? 0) + 1;
+    if (!MATMUL_OPS.has(e.op)) continue;
     const a = Object.values(e.args!.input_type_shape?.[0] ?? {})[0];
     const y = Object.values(e.args!.output_type_shape?.[0] ?? {})[0];
     if (!a || !y) continue;

@@ -1,9 +1,13 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HostTensor } from '../graph/host-tensor.js';
 import { Random } from '../graph/random.js';
 import { loadModelConfig } from '../model/config.js';
 import type { Modality } from '../model/modalities.js';
 import { mediaShape } from '../model/model-inputs.js';
+import { summarizeProfile, type ProfileEvent } from '../runtime/ort-profile.js';
 import { ParamStore } from '../runtime/param-store.js';
 import type { TaskKey } from './objectives/objective.js';
 import { TaskSessions } from './task-sessions.js';
@@ -61,5 +65,27 @@ describe('training tasks on mm-tiny', () => {
     expect(store.steps('encoders.text.tokens.weight')).toBe(16);
     expect(store.steps('decoder.tokens.weight')).toBe(16); // LM and instruct
     expect(store.has('contrastive.logit_scale')).toBe(true);
+  });
+});
+
+describe('TaskSessions profileDir', () => {
+  it('writes each session’s ONNX Runtime profile, named by its task, when released', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mixmodal-task-profile-'));
+    try {
+      const tasks = new TaskSessions(cfg, new ParamStore(), { optimizer: { kind: 'adamw' }, seed: 0, threads: 1, profileDir: join(dir, 'profiles') });
+      const [, key, feeds] = cases[0]!; // stage 1 text LM
+      await (await tasks.get(key)).step(feeds(), 1e-3);
+      await tasks.evaluate(key, feeds());
+      await tasks.release();
+      const files = readdirSync(join(dir, 'profiles')).sort();
+      expect(files).toHaveLength(2);
+      expect(files[0]).toMatch(/^eval\.s1\.lm\.text_.*\.json$/);
+      expect(files[1]).toMatch(/^s1\.lm\.text_.*\.json$/);
+      const summary = summarizeProfile(JSON.parse(readFileSync(join(dir, 'profiles', files[1]!), 'utf8')) as ProfileEvent[]);
+      expect(summary.runs).toBe(1);
+      expect(summary.byOp.length).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

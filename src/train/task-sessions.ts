@@ -4,6 +4,8 @@
  * arrives. Parameters a task brings that the store lacks are initialised
  * from (seed, parameter path), so every task agrees on them.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildTrainingGraph } from '../autodiff/training-graph.js';
 import type { OptimizerConfig } from '../autodiff/optimizers.js';
 import type { ModelConfig } from '../model/config.js';
@@ -28,6 +30,11 @@ export interface TaskSessionOptions {
   seed: number;
   /** ONNX Runtime intra-op threads (default: cores). */
   threads?: number;
+  /**
+   * Record every session's ONNX Runtime profile to `<dir>/<task id>_<time>.json`
+   * (evaluation sessions `<dir>/eval.<task id>_…`), written on release.
+   */
+  profileDir?: string;
   /** Parameters held fixed in a task (fed, never updated). */
   frozen?: (key: TaskKey, path: string) => boolean;
 }
@@ -86,7 +93,7 @@ export class TaskSessions {
       unusedParams: 'skip', // e.g. the text encoder in the decoder-only LM task
       frozen: (path) => this.o.frozen?.(key, path) ?? false,
     });
-    return TrainingSession.create(tg, this.store, { threads: this.o.threads });
+    return TrainingSession.create(tg, this.store, { threads: this.o.threads, profilePrefix: this.profilePrefix(taskId(key)) });
   }
 
   /**
@@ -101,7 +108,7 @@ export class TaskSessions {
       e = (async () => {
         const objective = buildObjective(this.cfg, key);
         const outputs = [{ name: 'loss', value: objective.loss }, ...Object.entries(objective.metrics).map(([name, value]) => ({ name, value }))];
-        return { objective, session: await Session.create(emitModel(objective.graph, { outputs }), { threads: this.o.threads }) };
+        return { objective, session: await Session.create(emitModel(objective.graph, { outputs }), { threads: this.o.threads, profilePrefix: this.profilePrefix(`eval.${id}`) }) };
       })();
       this.evalSessions.set(id, e);
       e.catch(() => this.evalSessions.delete(id));
@@ -112,6 +119,12 @@ export class TaskSessions {
     for (const path of objective.graph.params.keys()) all[path] = this.store.param(path, this.store.shape(path)).front;
     const out = await session.run(all);
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Number((v.data as Float32Array)[0])]));
+  }
+
+  private profilePrefix(name: string): string | undefined {
+    if (!this.o.profileDir) return undefined;
+    mkdirSync(this.o.profileDir, { recursive: true });
+    return join(this.o.profileDir, name);
   }
 
   /** Adds the parameters a task brings that the store lacks, initialised from (seed, path). */

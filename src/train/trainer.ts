@@ -76,6 +76,8 @@ export interface TrainerOptions {
   resume?: boolean;
   /** ONNX Runtime threads (default: cores). */
   threads?: number;
+  /** Write each session's ONNX Runtime profile here (runtime/ort-profile.ts), when training ends. */
+  profileDir?: string;
   /** Stop after this many steps of this invocation (tests simulate an interruption with it). */
   maxStepsThisRun?: number;
 }
@@ -152,6 +154,7 @@ export class Trainer {
       clipGradNorm: this.o.clipGradNorm ?? 1,
       seed: this.o.seed,
       threads: this.o.threads,
+      profileDir: this.o.profileDir,
       frozen: (key, path) => (this.o.stageSettings[key.stage].freeze ?? []).some((prefix) => path.startsWith(prefix)),
     });
     const save = async (p: Position) => saveCheckpoint(ckptPath, checkpointOf(store, { model: this.cfg.core.name, position: p, seed: this.o.seed }));

@@ -74,6 +74,8 @@ Options:
   --skip-bad             skip bad manifest lines (and report them) instead of stopping
   --limit N              use at most N examples per split (quick trials)
   --threads N            ONNX Runtime threads (default: cores)
+  --profile DIR          write each training session's ONNX Runtime profile to DIR when training ends
+                         (read with: npx tsx scripts/ort-profile-summary.ts FILE)
   -h, --help             show this help
 
 Example:
@@ -96,6 +98,7 @@ Example:
     'skip-bad': { type: 'boolean' },
     limit: { type: 'string' },
     threads: { type: 'string' },
+    profile: { type: 'string' },
   },
   async run({ values }) {
     for (const k of ['config', 'data', 'out']) if (!values[k]) throw new Error(`--${k} is required (see --help)`);
@@ -134,6 +137,7 @@ Example:
           skipBad: !!values['skip-bad'],
           limit: values.limit === undefined ? undefined : numberOption(values, 'limit', 0, { min: 1, integer: true }),
           threads: values.threads === undefined ? undefined : numberOption(values, 'threads', 2, { min: 1, integer: true }),
+          profileDir: values.profile as string | undefined,
         },
         {
           onLoad: (split, n) => process.stderr.isTTY && process.stderr.write(`\rloading ${split}: ${n} examples`),
