@@ -6,10 +6,9 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import type { HostTensor } from '../graph/host-tensor.js';
 import { kernelEvents, type ProfileEvent } from './ort-profile.js';
-import { toOrtTensor } from './session.js';
+import { Session } from './session.js';
 
 const MATMUL_OPS = new Set(['MatMul', 'FusedMatMul', 'Gemm']);
 
@@ -24,12 +23,9 @@ export interface WorkCount {
 export async function countWork(model: Uint8Array, feeds: Record<string, HostTensor>): Promise<WorkCount> {
   const dir = mkdtempSync(join(tmpdir(), 'mixmodal-profile-'));
   try {
-    const session = await ort.InferenceSession.create(model, { enableProfiling: true, profileFilePrefix: join(dir, 'p'), intraOpNumThreads: 1 });
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const name of session.inputNames) ortFeeds[name] = toOrtTensor(feeds[name] ?? missingFeed(name));
-    await session.run(ortFeeds);
-    session.endProfiling();
-    await session.release();
+    const session = await Session.create(model, { threads: 1, profilePrefix: join(dir, 'p') });
+    await session.run(feeds);
+    await session.release(); // writes the profile
     const file = readdirSync(dir).find((f) => f.endsWith('.json'));
     if (!file) throw new Error('ONNX Runtime wrote no profile');
     return countFromProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as ProfileEvent[]);
@@ -51,8 +47,4 @@ export function countFromProfile(events: ProfileEvent[]): WorkCount {
     matmulFlops += 2 * y.reduce((p, d) => p * d, 1) * a[a.length - 1]!;
   }
   return { matmulFlops, nodesByOp };
-}
-
-function missingFeed(name: string): never {
-  throw new Error(`countWork: missing feed '${name}'`);
 }
