@@ -25,7 +25,8 @@ import sharp from 'sharp';
 import { trainBpe } from '../src/data/tokenizer/train-bpe.js';
 import { MODEL_CONFIG_DIR, validateModelConfig } from '../src/model/config.js';
 import { saveModelFolder } from '../src/train/model-folder.js';
-import { allParams, TEST_SENTENCES } from '../src/serve/testing.js';
+import { randomModelParams } from '../src/model/inference-graphs.js';
+import { TEST_SENTENCES } from '../src/serve/testing.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WORDS = 'red blue green yellow circle square triangle star small large dog cat runs sits above below left right of the a on near river grass picture shows two three shapes'.split(' ');
@@ -60,7 +61,7 @@ async function modelDir(): Promise<{ dir: string; what: string; cleanup: () => v
   const raw = JSON.parse(readFileSync(join(MODEL_CONFIG_DIR, 'mm-small.json'), 'utf8')) as Record<string, unknown>;
   const cfg = validateModelConfig(raw);
   const tokenizer = await trainBpe([...TEST_SENTENCES, WORDS.join(' ')], { vocabSize: 400 });
-  await saveModelFolder(tmp, { cfg: raw, params: allParams(cfg, 0), tokenizer });
+  await saveModelFolder(tmp, { cfg: raw, params: randomModelParams(cfg, 0), tokenizer });
   return { dir: tmp, what: 'mm-small with random weights (models/mm-small-synth not found; `npm run train:demo` makes it)', cleanup: () => rmSync(tmp, { recursive: true, force: true }) };
 }
 

@@ -5,27 +5,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { emitModel } from '../graph/emit-onnx.js';
 import type { HostTensor } from '../graph/host-tensor.js';
 import { Random } from '../graph/random.js';
-import { initParams } from '../runtime/init-params.js';
 import { Session } from '../runtime/session.js';
 import { loadModelConfig } from './config.js';
 import { allSignatures, type Modality } from './modalities.js';
 import { mediaShape } from './model-inputs.js';
-import { buildEncodeGraph, decoderConfigOf, exportInferenceModel } from './inference-graphs.js';
+import { buildEncodeGraph, exportInferenceModel, randomModelParams } from './inference-graphs.js';
 import { ModelRuntime } from './model-runtime.js';
-import { buildDecoderGraphs } from './generation.js';
 
 const cfg = loadModelConfig('mm-tiny');
 const dir = mkdtempSync(join(tmpdir(), 'mixmodal-infer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Weights for every module of the model: the union of all signatures' encode graphs and the decoder. */
-function allParams(seed: number): Map<string, HostTensor> {
-  const params = new Map<string, HostTensor>();
-  for (const g of [buildEncodeGraph(cfg, ['text', 'image', 'audio', 'video']), buildDecoderGraphs(decoderConfigOf(cfg)).step]) {
-    for (const [k, v] of initParams(g, seed)) params.set(k, v);
-  }
-  return params;
-}
 
 function feedsFor(sig: readonly Modality[], seed: number, b = 2): Record<string, HostTensor> {
   const rng = new Random(seed);
@@ -43,7 +32,7 @@ function feedsFor(sig: readonly Modality[], seed: number, b = 2): Record<string,
 }
 
 describe('inference graphs', () => {
-  const params = allParams(3);
+  const params = randomModelParams(cfg, 3);
 
   it('exported encode and decoder files give the traced graphs’ outputs in fresh sessions', async () => {
     const sigs: Modality[][] = [['text', 'image'], ['audio', 'video'], ['text', 'image', 'audio', 'video']];

@@ -13,9 +13,10 @@ import type { HostTensor } from '../graph/host-tensor.js';
 import { writeFileAtomic } from '../runtime/atomic-write.js';
 import type { RemoteExperts } from '../moe/moe-layer.js';
 import { exportOnnxBytes, paramsFor, type ExportOptions } from '../runtime/export-onnx.js';
+import { initParams } from '../runtime/init-params.js';
 import type { ModelConfig } from './config.js';
 import { buildDecoderGraphs } from './generation.js';
-import type { Modality } from './modalities.js';
+import { MODALITIES, type Modality } from './modalities.js';
 import { declareModelInputs } from './model-inputs.js';
 import type { ModalityGateStrategy } from './modality-router.js';
 import { MultimodalModel } from './multimodal-model.js';
@@ -111,6 +112,18 @@ export function decoderConfigOf(cfg: ModelConfig) {
     layers: cfg.decoder.layers,
     maxLen: cfg.decoder.maxLen,
   };
+}
+
+/** The graphs that hold every inference parameter of `cfg`: the all-modality encode graph and the decoder step. */
+export function parameterGraphs(cfg: ModelConfig): Graph[] {
+  return [buildEncodeGraph(cfg, MODALITIES), buildDecoderGraphs(decoderConfigOf(cfg)).step];
+}
+
+/** Random weights for every module of `cfg` (all encoders, heads, router, fusion with its experts, decoder), from `seed`. */
+export function randomModelParams(cfg: ModelConfig, seed: number): Map<string, HostTensor> {
+  const params = new Map<string, HostTensor>();
+  for (const g of parameterGraphs(cfg)) for (const [k, v] of initParams(g, seed)) params.set(k, v);
+  return params;
 }
 
 /**

@@ -10,9 +10,7 @@ import { trainBpe } from '../data/tokenizer/train-bpe.js';
 import type { BpeTokenizer } from '../data/tokenizer/tokenizer.js';
 import type { HostTensor } from '../graph/host-tensor.js';
 import { loadModelConfig, type ModelConfig } from '../model/config.js';
-import { buildDecoderGraphs } from '../model/generation.js';
-import { buildEncodeGraph, decoderConfigOf, withMoeOverrides } from '../model/inference-graphs.js';
-import { initParams } from '../runtime/init-params.js';
+import { randomModelParams, withMoeOverrides } from '../model/inference-graphs.js';
 
 const { WaveFile } = createRequire(import.meta.url)('wavefile') as typeof WaveFileModule;
 
@@ -30,20 +28,11 @@ export const TEST_SENTENCES = [
   'describe the picture: two shapes on a white background',
 ];
 
-/** Every module's weights of `cfg` (all encoders, heads, router, fusion, decoder). */
-export function allParams(cfg: ModelConfig, seed: number): Map<string, HostTensor> {
-  const params = new Map<string, HostTensor>();
-  for (const g of [buildEncodeGraph(cfg, ['text', 'image', 'audio', 'video']), buildDecoderGraphs(decoderConfigOf(cfg)).step]) {
-    for (const [k, v] of initParams(g, seed)) params.set(k, v);
-  }
-  return params;
-}
-
 /** mm-tiny with dropless MoE (capacityFactorEval 0), random weights of `seed`, a 300-id BPE. */
 export async function tinyModel(seed = 1): Promise<TestModel> {
   const cfg = withMoeOverrides(loadModelConfig('mm-tiny'), { capacityFactorEval: 0 });
   const tokenizer = await trainBpe(TEST_SENTENCES, { vocabSize: cfg.core.vocabSize });
-  return { cfg, params: allParams(cfg, seed), tokenizer };
+  return { cfg, params: randomModelParams(cfg, seed), tokenizer };
 }
 
 /** A PNG of vertical stripes (w × h) as bytes. */

@@ -4,14 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BpeTokenizer } from '../data/tokenizer/tokenizer.js';
 import { trainBpe } from '../data/tokenizer/train-bpe.js';
-import type { HostTensor } from '../graph/host-tensor.js';
-import { initParams } from '../runtime/init-params.js';
 import { saveCheckpoint } from '../runtime/checkpoint.js';
 import { saveSafetensors } from '../runtime/safetensors.js';
 import { Session } from '../runtime/session.js';
 import { loadModelConfig, MODEL_CONFIG_DIR } from '../model/config.js';
-import { buildDecoderGraphs } from '../model/generation.js';
-import { buildEncodeGraph, decoderConfigOf } from '../model/inference-graphs.js';
+import { randomModelParams } from '../model/inference-graphs.js';
 import { loadModelFolder, MODEL_FILES, saveModelFolder, WEIGHTS_FORMAT } from './model-folder.js';
 
 const cfg = loadModelConfig('mm-tiny');
@@ -19,17 +16,8 @@ const rawConfig = JSON.parse(readFileSync(join(MODEL_CONFIG_DIR, 'mm-tiny.json')
 const root = mkdtempSync(join(tmpdir(), 'mixmodal-folder-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** Random weights for every module: the all-modality encode graph and the decoder. */
-function allParams(seed: number): Map<string, HostTensor> {
-  const params = new Map<string, HostTensor>();
-  for (const g of [buildEncodeGraph(cfg, ['text', 'image', 'audio', 'video']), buildDecoderGraphs(decoderConfigOf(cfg)).step]) {
-    for (const [k, v] of initParams(g, seed)) params.set(k, v);
-  }
-  return params;
-}
-
 let tok: BpeTokenizer;
-const params = allParams(5);
+const params = randomModelParams(cfg, 5);
 const dir = join(root, 'model');
 
 beforeAll(async () => {

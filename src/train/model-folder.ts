@@ -26,9 +26,8 @@ import { writeFileAtomic } from '../runtime/atomic-write.js';
 import { loadCheckpoint } from '../runtime/checkpoint.js';
 import { loadSafetensors, saveSafetensors } from '../runtime/safetensors.js';
 import { validateModelConfig, type ModelConfig } from '../model/config.js';
-import { buildDecoderGraphs } from '../model/generation.js';
-import { buildEncodeGraph, decoderConfigOf, exportInferenceModel } from '../model/inference-graphs.js';
-import { MODALITIES, type Modality } from '../model/modalities.js';
+import { exportInferenceModel, parameterGraphs } from '../model/inference-graphs.js';
+import type { Modality } from '../model/modalities.js';
 
 /** File names inside a model folder. */
 export const MODEL_FILES = {
@@ -68,9 +67,7 @@ export interface ModelFolder {
 /** Path → shape of every parameter an inference model of `cfg` needs (all encoders, heads, router, fusion, decoder). */
 export function expectedParams(cfg: ModelConfig): Map<string, number[]> {
   const out = new Map<string, number[]>();
-  for (const g of [buildEncodeGraph(cfg, MODALITIES), buildDecoderGraphs(decoderConfigOf(cfg)).step]) {
-    for (const [path, { value }] of g.params) out.set(path, value.shape as number[]);
-  }
+  for (const g of parameterGraphs(cfg)) for (const [path, { value }] of g.params) out.set(path, value.shape as number[]);
   return out;
 }
 

@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MODEL_CONFIG_DIR, validateModelConfig } from '../../model/config.js';
 import { saveModelFolder } from '../../train/model-folder.js';
-import { allParams, tinyModel } from '../../serve/testing.js';
+import { randomModelParams } from '../../model/inference-graphs.js';
+import { tinyModel } from '../../serve/testing.js';
 import { main } from '../main.js';
 import { configFromFlags, resolveModelDir } from './serve.js';
 
@@ -46,7 +47,7 @@ describe('mixmodal serve', () => {
     const raw = JSON.parse(readFileSync(join(MODEL_CONFIG_DIR, 'mm-tiny.json'), 'utf8')) as { fusion: { moe: Record<string, unknown> } };
     raw.fusion.moe.capacityFactorEval = 0;
     const dir = join(tmp, 'model');
-    await saveModelFolder(dir, { cfg: raw, params: allParams(validateModelConfig(raw), 1), tokenizer });
+    await saveModelFolder(dir, { cfg: raw, params: randomModelParams(validateModelConfig(raw), 1), tokenizer });
 
     const child = spawn(process.execPath, [resolve('bin/mixmodal.js'), 'serve', '--model', dir, '--port', '0', '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -19,7 +19,8 @@ export { EXPERT_SHARD_PROTO } from './grpc-proto.js';
 export { PartitionedSession, type RemoteFn } from './partitioned-session.js';
 export { ShardedBackend, type ShardedBackendOptions } from './sharded-backend.js';
 export { WorkerShard, workerShards, type WorkerShardOptions } from './worker-shard.js';
-export { loadModelSource, randomModelParams, type ModelSource } from './model-source.js';
+export { loadModelSource, type ModelSource } from './model-source.js';
+export { randomModelParams } from '../../model/inference-graphs.js';
 
 /**
  * The weights of a local backend. LocalBackend keeps them in its

@@ -6,20 +6,8 @@
  */
 import type { HostTensor } from '../../graph/host-tensor.js';
 import { loadModelConfig, type ModelConfig } from '../../model/config.js';
-import { buildDecoderGraphs } from '../../model/generation.js';
-import { buildEncodeGraph, decoderConfigOf } from '../../model/inference-graphs.js';
-import { MODALITIES } from '../../model/modalities.js';
+import { randomModelParams } from '../../model/inference-graphs.js';
 import { loadModelFolder } from '../../train/model-folder.js';
-import { initParams } from '../../runtime/init-params.js';
-
-/** Random weights for every module of `cfg` (all encoders, router, fusion with its experts, decoder), from `seed`. */
-export function randomModelParams(cfg: ModelConfig, seed: number): Map<string, HostTensor> {
-  const params = new Map<string, HostTensor>();
-  for (const g of [buildEncodeGraph(cfg, MODALITIES), buildDecoderGraphs(decoderConfigOf(cfg)).step]) {
-    for (const [k, v] of initParams(g, seed)) params.set(k, v);
-  }
-  return params;
-}
 
 export interface ModelSource {
   /** A model folder. */

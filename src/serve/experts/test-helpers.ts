@@ -6,7 +6,7 @@ import { loadModelConfig } from '../../model/config.js';
 import { withMoeOverrides } from '../../model/inference-graphs.js';
 import type { Modality } from '../../model/modalities.js';
 import { mediaShape } from '../../model/model-inputs.js';
-import { randomModelParams } from './model-source.js';
+import { randomModelParams } from '../../model/inference-graphs.js';
 
 /** mm-tiny with capacity factor 0 (dropless), so capacity does not depend on how requests are batched. */
 export const tinyCfg = withMoeOverrides(loadModelConfig('mm-tiny'), { capacityFactorEval: 0 });

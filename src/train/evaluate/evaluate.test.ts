@@ -4,11 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSynth } from '../../data/synth/generate.js';
 import { readManifestTexts, trainBpe, type BpeTokenizer } from '../../data/tokenizer/index.js';
-import type { HostTensor } from '../../graph/host-tensor.js';
-import { initParams } from '../../runtime/init-params.js';
 import { loadModelConfig } from '../../model/config.js';
-import { buildDecoderGraphs } from '../../model/generation.js';
-import { buildEncodeGraph, decoderConfigOf } from '../../model/inference-graphs.js';
+import { randomModelParams } from '../../model/inference-graphs.js';
 import { ModelRuntime } from '../../model/model-runtime.js';
 import { modelFeeds } from '../batches.js';
 import { loadDataset, type DatasetExample } from '../dataset.js';
@@ -34,11 +31,7 @@ beforeAll(async () => {
   const manifest = join(dir, 'manifest.jsonl');
   tok = await trainBpe(readManifestTexts(manifest, { split: 'train' }), { vocabSize: cfg.core.vocabSize });
   examples = (await loadDataset(manifest, cfg, tok, { split: 'test' })).examples;
-  const params = new Map<string, HostTensor>();
-  for (const g of [buildEncodeGraph(cfg, ['text', 'image', 'audio', 'video']), buildDecoderGraphs(decoderConfigOf(cfg)).step]) {
-    for (const [k, v] of initParams(g, 9)) params.set(k, v);
-  }
-  runtime = new ModelRuntime(cfg, params, { threads: 1 });
+  runtime = new ModelRuntime(cfg, randomModelParams(cfg, 9), { threads: 1 });
   report = await evaluate(runtime, tok, examples, { batch: 8, onProgress: (d, t) => progress.push([d, t]) });
 }, 120_000);
 
