@@ -54,11 +54,17 @@ export interface FusionConfig {
   layers: number;
   /** Every moeEvery-th block (1-based: blocks moeEvery−1, 2·moeEvery−1, …) has a MoE feed-forward; 0 = none. */
   moeEvery: number;
+  /** Image tokens enter the fusion merged k×k (nn/patch-merge.ts): k² times fewer; default 1 (as they are). */
+  imageMerge?: number;
+  /** Video tokens enter the fusion merged k×k within each time step; default 1. */
+  videoMerge?: number;
 }
 
 const FUSION_SCHEMA = {
   layers: { type: 'integer', min: 1 },
   moeEvery: { type: 'integer', min: 0 },
+  imageMerge: { type: 'integer', min: 1, default: 1 },
+  videoMerge: { type: 'integer', min: 1, default: 1 },
 } as const satisfies ConfigSchema<FusionConfig>;
 
 /** The causal text decoder. */
@@ -107,7 +113,7 @@ export function validateModelConfig(raw: unknown): ModelConfig {
   const shared = { dim: core.dim, heads: core.heads, mlpRatio: core.mlpRatio, pooling: core.pooling };
   const { moe: moeRaw, ...fusionRaw } = section('fusion');
   if (typeof moeRaw !== 'object' || moeRaw === null) throw new Error(`${name}: 'fusion.moe' must be an object`);
-  return {
+  const cfg: ModelConfig = {
     core,
     text: validateTextEncoderConfig({ ...shared, vocabSize: core.vocabSize, ...section('text') }, `${name}: text`),
     image: validateImageEncoderConfig({ ...shared, ...section('image') }, `${name}: image`),
@@ -116,6 +122,12 @@ export function validateModelConfig(raw: unknown): ModelConfig {
     fusion: { ...validateConfig(fusionRaw, FUSION_SCHEMA, `${name}: fusion`), moe: validateMoeConfig({ dim: core.dim, ...moeRaw }, `${name}: fusion.moe`) },
     decoder: validateConfig(section('decoder'), DECODER_SCHEMA, `${name}: decoder`),
   };
+  const grids = { image: cfg.image.imageSize / cfg.image.patchSize, video: cfg.video.videoSize / cfg.video.videoPatch };
+  for (const m of ['image', 'video'] as const) {
+    const k = cfg.fusion[`${m}Merge`];
+    if (grids[m] % k !== 0) throw new Error(`${name}: 'fusion.${m}Merge' (${k}) must divide the ${m} token grid side (${grids[m]})`);
+  }
+  return cfg;
 }
 
 /** Folder of the named architectures shipped with mixmodal. */

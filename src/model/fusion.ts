@@ -1,6 +1,7 @@
 /**
  * The fusion stack: the modality token streams (already scaled by their gate
- * weights) get a learned modality-type embedding, are concatenated along the
+ * weights; image and video tokens merged k×k when the config asks, see
+ * nn/patch-merge.ts) get a learned modality-type embedding, are concatenated along the
  * token axis, and pass through pre-norm transformer blocks in which every
  * `moeEvery`-th feed-forward is a sparse MoE layer.
  */
@@ -10,6 +11,7 @@ import type { Value } from '../graph/value.js';
 import { MoeLayer, type MoeOutput, type RemoteExperts } from '../moe/moe-layer.js';
 import { Embedding } from '../nn/embedding.js';
 import { LayerNorm } from '../nn/layer-norm.js';
+import { PatchMerge } from '../nn/patch-merge.js';
 import { TransformerBlock } from '../nn/transformer-block.js';
 import type { ModelConfig } from './config.js';
 import { MODALITIES, modalityIndex, type Modality } from './modalities.js';
@@ -48,6 +50,8 @@ export class FusionStack {
   /** The MoE layer of block i, or null for a dense block. */
   readonly moe: (MoeLayer | null)[];
   readonly norm: LayerNorm;
+  /** Token mergers of the image and video streams (`<name>.merge_image`, `<name>.merge_video`), when their merge is > 1. */
+  readonly merges: Partial<Record<Modality, PatchMerge>> = {};
 
   constructor(
     readonly g: Graph,
@@ -67,6 +71,9 @@ export class FusionStack {
           moe.push(isMoe(i) ? g.withScope(String(i), () => new MoeLayer(g, 'moe', cfg.fusion.moe)) : null);
         }
       });
+      const { imageMerge, videoMerge } = cfg.fusion;
+      if (imageMerge > 1) this.merges.image = new PatchMerge(g, 'merge_image', { dim, grid: cfg.image.imageSize / cfg.image.patchSize, merge: imageMerge });
+      if (videoMerge > 1) this.merges.video = new PatchMerge(g, 'merge_video', { dim, grid: cfg.video.videoSize / cfg.video.videoPatch, merge: videoMerge });
       return [typeEmbedding, blocks, moe, new LayerNorm(g, 'norm', { dim })] as const;
     });
   }
@@ -77,8 +84,11 @@ export class FusionStack {
     return g.withScope(this.name, () => {
       const parts = streams.map((s) => {
         const id = modalityIndex(s.modality);
-        const typed = op.add(s.tokens, this.typeEmbedding.apply(g.scalar(id, 'int64'))); // [B, T_m, D]
-        const bt = op.slice(op.shapeOf(s.tokens), [0], [2]); // [2] = (B, T_m)
+        const merge = this.merges[s.modality];
+        if (merge && s.mask) throw new Error(`fusion ${this.name}: ${s.modality} tokens with a padding mask cannot be merged`);
+        const tokens = merge ? merge.apply(s.tokens) : s.tokens; // [B, T_m, D] (T_m / k² when merged)
+        const typed = op.add(tokens, this.typeEmbedding.apply(g.scalar(id, 'int64'))); // [B, T_m, D]
+        const bt = op.slice(op.shapeOf(tokens), [0], [2]); // [2] = (B, T_m)
         const mask = s.mask ?? op.expand(g.constant({ dtype: 'bool', shape: [], data: Uint8Array.of(1) }), bt); // [B, T_m]
         const ids = op.expand(g.scalar(id, 'int64'), bt); // [B, T_m]
         return { typed, mask, ids };

@@ -8,7 +8,7 @@ import { Random } from '../graph/random.js';
 import { initParams } from '../runtime/init-params.js';
 import { Session } from '../runtime/session.js';
 import { softmaxCrossEntropy } from '../train/losses/cross-entropy.js';
-import { loadModelConfig, type ModelConfig } from './config.js';
+import { loadModelConfig, readModelConfigJson, validateModelConfig, type ModelConfig } from './config.js';
 import { allSignatures, MODALITIES, type Modality } from './modalities.js';
 import { declareModelInputs, mediaShape } from './model-inputs.js';
 import { MultimodalModel } from './multimodal-model.js';
@@ -41,10 +41,10 @@ function hostInputs(c: ModelConfig, sig: Modality[], seed: number): Record<strin
 }
 
 /** Traces forward + a loss that touches every output, and the gradient of every parameter. */
-function trace(sig: Modality[]) {
+function trace(sig: Modality[], c: ModelConfig = cfg) {
   const g = new Graph(`mm-tiny-${sig.join('+')}`);
-  const model = new MultimodalModel(g, cfg, sig);
-  const out = model.forward(declareModelInputs(g, cfg, sig), { training: true });
+  const model = new MultimodalModel(g, c, sig);
+  const out = model.forward(declareModelInputs(g, c, sig), { training: true });
   const caption = g.input('caption', 'int64', ['batch', CAPTION_LEN]);
   const logits = model.decoder.apply(caption, out.fused!.tokens, out.fused!.mask); // [B, L, V]
   const embedTerm = sig.map((m) => op.reduceMean(out.embeddings[m]!)).reduce((a, b) => op.add(a, b)); // []
@@ -96,5 +96,24 @@ describe('the multimodal MoE model on mm-tiny', () => {
     // Only present modalities have encoder parameters in the graph.
     for (const m of MODALITIES) expect([...g.params.keys()].some((p) => p.startsWith(`encoders.${m}.`))).toBe(sig.includes(m));
     await session.release();
+  });
+
+  it('fusion.imageMerge / videoMerge: image and video tokens enter the fusion merged 2×2, and the mergers train', async () => {
+    const raw = readModelConfigJson('mm-tiny') as { fusion: Record<string, unknown> };
+    const merged = validateModelConfig({ ...raw, fusion: { ...raw.fusion, imageMerge: 2, videoMerge: 2 } });
+    const sig: Modality[] = ['text', 'image', 'video'];
+    const { g } = trace(sig, merged);
+    const params = initParams(g, 1);
+    const session = await Session.create(emitModel(g));
+    const feeds: Record<string, HostTensor> = { ...hostInputs(merged, sig, 2), caption: { dtype: 'int64', shape: [B, CAPTION_LEN], data: BigInt64Array.from([1n, 5n, 9n, 2n, 3n, 3n, 7n, 2n]) } };
+    for (const [k, v] of params) feeds[k] = v;
+    const out = await session.run(feeds);
+    expect(out.fused!.shape).toEqual([B, TEXT_LEN + TOKENS.image / 4 + TOKENS.video / 4, cfg.core.dim]);
+    for (const path of ['fusion.merge_image.proj.weight', 'fusion.merge_video.norm.weight']) {
+      const grad = out[`grad:${path}`]!.data as Float32Array;
+      expect(grad.some((v) => v !== 0)).toBe(true);
+    }
+    await session.release();
+    expect(() => validateModelConfig({ ...raw, fusion: { ...raw.fusion, imageMerge: 3 } })).toThrow(/'fusion.imageMerge' \(3\) must divide the image token grid side \(4\)/);
   });
 });

@@ -6,7 +6,7 @@ import { generateSynth } from '../data/synth/generate.js';
 import { readManifestTexts, trainBpe, type BpeTokenizer } from '../data/tokenizer/index.js';
 import { loadModelConfig } from '../model/config.js';
 import { loadDataset, type DatasetExample } from './dataset.js';
-import { METRICS_FILE, replayPlan, Trainer, type TrainerOptions } from './trainer.js';
+import { extendedPosition, METRICS_FILE, replayPlan, Trainer, type TrainerOptions } from './trainer.js';
 
 const cfg = loadModelConfig('mm-tiny');
 const root = mkdtempSync(join(tmpdir(), 'mixmodal-trainer-'));
@@ -107,6 +107,29 @@ describe('Trainer', () => {
     await expect(
       new Trainer(cfg, tok, data, join(root, 'bad-replay'), { ...options, stages: [3], stageSettings: { ...options.stageSettings, 3: { steps: 2, lr: 1e-3, replay: { stage: 3, every: 2 } } } }).run(),
     ).rejects.toThrow(/replay/);
+  });
+
+  it('--extend continues a finished last stage to more steps from its checkpoint (weights, optimizer state)', async () => {
+    const dir = join(root, 'extend');
+    const three = { ...options, stages: [3] as TrainerOptions['stages'], stageSettings: { ...options.stageSettings, 3: { steps: 2, lr: 3e-3 } } };
+    const first = await new Trainer(cfg, tok, data, dir, three).run();
+    const before = first.store.stepCounts().get('decoder.tokens.weight');
+    expect(before).toBe(2);
+    const more = { ...three, stageSettings: { ...three.stageSettings, 3: { steps: 5, lr: 3e-3 } } };
+    // Without --extend a finished run has nothing left to do.
+    expect(trainRecords(dir)).toHaveLength(2);
+    const second = await new Trainer(cfg, tok, data, dir, { ...more, resume: true, extend: true }).run();
+    expect(second.status).toBe('finished');
+    expect(second.store.stepCounts().get('decoder.tokens.weight')).toBe(5); // 2 + 3 optimizer steps on the same state
+    expect(trainRecords(dir).map((r) => (r as unknown as { step: number }).step)).toEqual([1, 2, 3, 4, 5]);
+    await expect(new Trainer(cfg, tok, data, dir, { ...more, resume: true, extend: true }).run()).rejects.toThrow(/stage 3 already has 5 steps; ask for more with --steps 3:N \(N > 5\)/);
+  });
+
+  it('extendedPosition: only a finished stage, and only to more steps', () => {
+    const settings = { ...options.stageSettings, 3: { steps: 10, lr: 1e-3 } };
+    expect(extendedPosition({ stageIndex: 2, step: 0 }, { 2: 3, 3: 4 }, [2, 3], settings)).toEqual({ stageIndex: 1, step: 4 });
+    expect(() => extendedPosition({ stageIndex: 1, step: 2 }, { 2: 3, 3: 4 }, [2, 3], settings)).toThrow(/checkpoint is at step 2 of stage 3; continue it with --resume alone/);
+    expect(() => extendedPosition({ stageIndex: 2, step: 0 }, undefined, [2, 3], settings)).toThrow(/does not say how many steps stage 3 had/);
   });
 
   it('refuses --resume without a checkpoint and a tokenizer larger than the model vocabulary', async () => {

@@ -42,6 +42,11 @@ export interface StageSettings {
    * batches train what their own stage trains (its freeze list applies).
    */
   replay?: { stage: Stage; every: number; batch?: number };
+  /**
+   * How often each task of the stage comes up, by modality signature, e.g.
+   * { 'text+image': 2, video: 0.5 } (default 1 each; see BatchSchedule).
+   */
+  weights?: Record<string, number>;
 }
 
 /** Which batch step `step` (0-based) of a stage runs: its own schedule's, or (every `every`-th step) the replayed stage's. */
@@ -74,6 +79,13 @@ export interface TrainerOptions {
   checkpointEvery?: number;
   /** Continue from `runDir/checkpoint.safetensors`. */
   resume?: boolean;
+  /**
+   * With `resume`: continue the stage the checkpoint finished last (e.g. stage
+   * 3 of a finished run) up to its new, larger `steps`. Its learning-rate
+   * schedule is recomputed for the new total, so the steps added do not
+   * follow the curve of a run asked for that many steps from the start.
+   */
+  extend?: boolean;
   /** ONNX Runtime threads (default: cores). */
   threads?: number;
   /** Write each session's ONNX Runtime profile here (runtime/ort-profile.ts), when training ends. */
@@ -107,6 +119,20 @@ interface Position {
   stageIndex: number;
   /** Completed steps of that stage. */
   step: number;
+}
+
+/**
+ * The position `--extend` continues from: the last step of the stage just
+ * finished (the one before `pos.stageIndex`), which must be asked for more
+ * steps than it had (`stageSteps`, saved with the checkpoint).
+ */
+export function extendedPosition(pos: Position, stageSteps: Partial<Record<Stage, number>> | undefined, stages: readonly Stage[], settings: Record<Stage, StageSettings>): Position {
+  if (pos.step !== 0 || pos.stageIndex === 0) throw new Error(`--extend continues a finished stage, but the checkpoint is at step ${pos.step} of stage ${stages[pos.stageIndex]}; continue it with --resume alone`);
+  const stage = stages[pos.stageIndex - 1]!;
+  const done = stageSteps?.[stage];
+  if (done === undefined) throw new Error(`--extend: the checkpoint does not say how many steps stage ${stage} had (it was written before --extend existed)`);
+  if (settings[stage].steps <= done) throw new Error(`--extend: stage ${stage} already has ${done} steps; ask for more with --steps ${stage}:N (N > ${done})`);
+  return { stageIndex: pos.stageIndex - 1, step: done };
 }
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
@@ -144,8 +170,8 @@ export class Trainer {
       const saved = ck.extra.position as Position | undefined;
       if (!saved || ck.extra.model !== this.cfg.core.name) throw new Error(`${ckptPath} is not a checkpoint of a ${this.cfg.core.name} training run`);
       store = storeOf(ck);
-      pos = saved;
-      this.hooks.onLog?.(`resuming stage ${this.o.stages[pos.stageIndex] ?? '(done)'} at step ${pos.step}`);
+      pos = this.o.extend ? extendedPosition(saved, ck.extra.stageSteps as Partial<Record<Stage, number>> | undefined, this.o.stages, this.o.stageSettings) : saved;
+      this.hooks.onLog?.(`${this.o.extend ? 'extending' : 'resuming'} stage ${this.o.stages[pos.stageIndex] ?? '(done)'} at step ${pos.step}`);
     } else {
       store = new ParamStore();
     }
@@ -157,19 +183,20 @@ export class Trainer {
       profileDir: this.o.profileDir,
       frozen: (key, path) => (this.o.stageSettings[key.stage].freeze ?? []).some((prefix) => path.startsWith(prefix)),
     });
-    const save = async (p: Position) => saveCheckpoint(ckptPath, checkpointOf(store, { model: this.cfg.core.name, position: p, seed: this.o.seed }));
+    const stageSteps = Object.fromEntries(this.o.stages.map((st) => [st, this.o.stageSettings[st].steps]));
+    const save = async (p: Position) => saveCheckpoint(ckptPath, checkpointOf(store, { model: this.cfg.core.name, position: p, seed: this.o.seed, stageSteps }));
     const lastLoss: Partial<Record<Stage, number>> = {};
     let stepsThisRun = 0;
     try {
       for (let si = pos.stageIndex; si < this.o.stages.length; si++) {
         const stage = this.o.stages[si]!;
-        const { steps, lr, batch = this.o.batch, replay } = this.o.stageSettings[stage];
-        const schedule = new BatchSchedule(stageTasks(stage, this.data.train), batch, this.o.seed, stage);
+        const { steps, lr, batch = this.o.batch, replay, weights } = this.o.stageSettings[stage];
+        const schedule = new BatchSchedule(stageTasks(stage, this.data.train), batch, this.o.seed, stage, undefined, weights);
         if (replay && (replay.stage === stage || !Number.isInteger(replay.every) || replay.every < 2)) {
           throw new Error(`stage ${stage} replay: needs another stage and every ≥ 2 steps, got stage ${replay.stage} every ${replay.every}`);
         }
         const replaySchedule = replay
-          ? new BatchSchedule(stageTasks(replay.stage, this.data.train), replay.batch ?? this.o.stageSettings[replay.stage].batch ?? this.o.batch, this.o.seed, replay.stage, `replay.s${stage}`)
+          ? new BatchSchedule(stageTasks(replay.stage, this.data.train), replay.batch ?? this.o.stageSettings[replay.stage].batch ?? this.o.batch, this.o.seed, replay.stage, `replay.s${stage}`, this.o.stageSettings[replay.stage].weights)
           : undefined;
         const lrs = { peak: lr, warmup: Math.max(1, Math.round((this.o.warmupFraction ?? 0.05) * steps)), total: steps };
         const start = si === pos.stageIndex ? pos.step : 0;

@@ -45,6 +45,18 @@ export function parseReplay(raw: string, stage2Batch: number): { stage: Stage; e
   return { stage: 2, every, batch };
 }
 
+/** `--stage3-weights text+image=2,video=0.5`: relative task frequencies by modality signature. */
+export function parseTaskWeights(raw: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([a-z]+(?:\+[a-z]+)*)=([0-9.eE+-]+)$/.exec(part);
+    const w = m ? Number(m[2]) : NaN;
+    if (!m || !Number.isFinite(w) || w < 0) throw new Error(`--stage3-weights: expected SIGNATURE=W,… with W ≥ 0 (e.g. text+image=2,video=0.5), got '${part}'`);
+    out[m[1]!] = w;
+  }
+  return out;
+}
+
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a model in three stages (unimodal, contrastive, instruction tuning) on a manifest',
@@ -69,8 +81,13 @@ Options:
   --stage3-freeze LIST   parameter path prefixes fixed during stage 3, e.g. encoders.,heads. (keeps retrieval as stage 2 left it)
   --stage3-replay N[:B]  every N-th step of stage 3 is a stage-2 contrastive batch (of B examples; default
                          stage 2's batch), so the encoders can keep training without losing the alignment
+  --stage3-weights LIST  how often each stage-3 task comes up, by the modalities it reads, e.g.
+                         text+image=2,video=0.5 (default 1 each: every example once per epoch)
   --tokenizer FILE       use this tokenizer instead of training one on the data
   --resume               continue the run in --out from its checkpoint
+  --extend               continue a finished stage to a larger --steps, e.g. a finished run with
+                         --steps 3:4500 after 3000 (implies --resume; that stage's learning-rate
+                         schedule is recomputed for the new total)
   --skip-bad             skip bad manifest lines (and report them) instead of stopping
   --limit N              use at most N examples per split (quick trials)
   --threads N            ONNX Runtime threads (default: cores)
@@ -94,7 +111,9 @@ Example:
     tokenizer: { type: 'string' },
     'stage3-freeze': { type: 'string' },
     'stage3-replay': { type: 'string' },
+    'stage3-weights': { type: 'string' },
     resume: { type: 'boolean' },
+    extend: { type: 'boolean' },
     'skip-bad': { type: 'boolean' },
     limit: { type: 'string' },
     threads: { type: 'string' },
@@ -112,6 +131,8 @@ Example:
     if (freeze) stageSettings[3].freeze = freeze.split(',').map((p) => p.trim()).filter(Boolean);
     const replay = values['stage3-replay'] as string | undefined;
     if (replay !== undefined) stageSettings[3].replay = parseReplay(replay, batches[2]);
+    const weights = values['stage3-weights'] as string | undefined;
+    if (weights !== undefined) stageSettings[3].weights = parseTaskWeights(weights);
     let bar: ProgressBar | null = null;
     let barStage = 0;
     let trainer: { interrupt(): void } | null = null;
@@ -133,7 +154,8 @@ Example:
           evalEvery: numberOption(values, 'eval-every', 100, { min: 0, integer: true }),
           checkpointEvery: numberOption(values, 'checkpoint-every', 100, { min: 0, integer: true }),
           tokenizer: values.tokenizer as string | undefined,
-          resume: !!values.resume,
+          resume: !!values.resume || !!values.extend,
+          extend: !!values.extend,
           skipBad: !!values['skip-bad'],
           limit: values.limit === undefined ? undefined : numberOption(values, 'limit', 0, { min: 1, integer: true }),
           threads: values.threads === undefined ? undefined : numberOption(values, 'threads', 2, { min: 1, integer: true }),

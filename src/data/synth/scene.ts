@@ -7,7 +7,6 @@ import { Random } from '../../graph/random.js';
 import {
   COLOURS,
   DIRECTIONS,
-  MAX_OBJECTS,
   MIN_OBJECTS,
   OBJECT_COUNT_WEIGHTS,
   MOTION_DISTANCE,

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { Graph } from '../graph/graph.js';
+import { initParams } from '../runtime/init-params.js';
+import { PatchMerge } from './patch-merge.js';
+import { expectClose, linearRef, randn, runY } from './test-helpers.js';
+
+/** LayerNorm with the init's unit weight and zero bias, rows of `dim`. */
+function layerNormRef(x: Float64Array, dim: number): Float64Array {
+  const y = new Float64Array(x.length);
+  for (let r = 0; r < x.length / dim; r++) {
+    const row = x.subarray(r * dim, (r + 1) * dim);
+    const mean = row.reduce((a, v) => a + v, 0) / dim;
+    const variance = row.reduce((a, v) => a + (v - mean) ** 2, 0) / dim;
+    for (let k = 0; k < dim; k++) y[r * dim + k] = (row[k]! - mean) / Math.sqrt(variance + 1e-5);
+  }
+  return y;
+}
+
+describe('PatchMerge', () => {
+  it('concatenates each k×k block of every slice in row-major order, then LayerNorm and a projection', async () => {
+    const [b, slices, grid, k, dim] = [2, 2, 4, 2, 3];
+    const g = new Graph();
+    const merge = new PatchMerge(g, 'merge', { dim, grid, merge: k });
+    const x = g.input('x', 'float32', ['batch', slices * grid * grid, dim]);
+    g.output('y', merge.apply(x)); // [batch, S·(G/k)², D]
+    const params = initParams(g, 3);
+    const xv = randn([b, slices * grid * grid, dim], 4);
+    // The block of output token (s, i, j): inputs (s, k·i + di, k·j + dj) for di, dj in row-major order.
+    const h = grid / k;
+    const gathered = new Float64Array(b * slices * h * h * k * k * dim);
+    let at = 0;
+    for (let n = 0; n < b; n++)
+      for (let s = 0; s < slices; s++)
+        for (let i = 0; i < h; i++)
+          for (let j = 0; j < h; j++)
+            for (let di = 0; di < k; di++)
+              for (let dj = 0; dj < k; dj++)
+                for (let c = 0; c < dim; c++) gathered[at++] = xv.data[((n * slices + s) * grid * grid + (k * i + di) * grid + (k * j + dj)) * dim + c]!;
+    const p = (name: string) => params.get(`merge.${name}`)!.data as Float32Array;
+    const expected = linearRef(layerNormRef(gathered, k * k * dim), p('proj.weight'), p('proj.bias'), k * k * dim, dim);
+    const y = await runY(g, params, { x: xv });
+    expect(y.shape).toEqual([b, slices * h * h, dim]);
+    expect(merge.tokensPerSlice).toBe(4);
+    expectClose(y, expected, 1e-4);
+  });
+
+  it('rejects a merge that does not divide the grid and tokens that are not whole grids', () => {
+    expect(() => new PatchMerge(new Graph(), 'm', { dim: 4, grid: 6, merge: 4 })).toThrow(/merge 4 does not divide the token grid side 6/);
+    const g = new Graph();
+    const merge = new PatchMerge(g, 'm', { dim: 4, grid: 4, merge: 2 });
+    expect(() => merge.apply(g.input('x', 'float32', ['batch', 20, 4]))).toThrow(/expected \[B, S·4·4, 4\] tokens, got batch×20×4/);
+  });
+});
