@@ -4,7 +4,7 @@ import type { HostTensor } from '../graph/host-tensor.js';
 import { gelu } from '../moe/reference.js';
 import { initParams } from '../runtime/init-params.js';
 import { ConvStem, convStemWidths } from './conv-stem.js';
-import { expectClose, linearRef, randn, runY } from './test-helpers.js';
+import { expectClose, layerNormRef, linearRef, randn, runY } from './test-helpers.js';
 
 /** Direct 3×3 stride-2 convolution, zero padding 1 top/left, channels-last, in float64: the definition the stem must match. */
 function conv3x3s2(x: Float64Array, [b, h, w, c]: number[], weight: Float32Array, bias: Float32Array, out: number): Float64Array {
@@ -29,14 +29,7 @@ function conv3x3s2(x: Float64Array, [b, h, w, c]: number[], weight: Float32Array
 
 /** LayerNorm (unit weight, zero bias: the init) over the last dim, then exact GELU. */
 function normGelu(x: Float64Array, dim: number): Float64Array {
-  const y = new Float64Array(x.length);
-  for (let r = 0; r < x.length / dim; r++) {
-    const row = x.subarray(r * dim, (r + 1) * dim);
-    const mean = row.reduce((a, v) => a + v, 0) / dim;
-    const variance = row.reduce((a, v) => a + (v - mean) ** 2, 0) / dim;
-    for (let k = 0; k < dim; k++) y[r * dim + k] = gelu((row[k]! - mean) / Math.sqrt(variance + 1e-5));
-  }
-  return y;
+  return layerNormRef(x, dim).map(gelu);
 }
 
 describe('ConvStem', () => {

@@ -2,19 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Graph } from '../graph/graph.js';
 import { initParams } from '../runtime/init-params.js';
 import { PatchMerge } from './patch-merge.js';
-import { expectClose, linearRef, randn, runY } from './test-helpers.js';
-
-/** LayerNorm with the init's unit weight and zero bias, rows of `dim`. */
-function layerNormRef(x: Float64Array, dim: number): Float64Array {
-  const y = new Float64Array(x.length);
-  for (let r = 0; r < x.length / dim; r++) {
-    const row = x.subarray(r * dim, (r + 1) * dim);
-    const mean = row.reduce((a, v) => a + v, 0) / dim;
-    const variance = row.reduce((a, v) => a + (v - mean) ** 2, 0) / dim;
-    for (let k = 0; k < dim; k++) y[r * dim + k] = (row[k]! - mean) / Math.sqrt(variance + 1e-5);
-  }
-  return y;
-}
+import { expectClose, layerNormRef, linearRef, randn, runY } from './test-helpers.js';
 
 describe('PatchMerge', () => {
   it('concatenates each k×k block of every slice in row-major order, then LayerNorm and a projection', async () => {

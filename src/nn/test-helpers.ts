@@ -36,6 +36,22 @@ export function linearRef(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLi
   return y;
 }
 
+/** y = (x − mean) / sqrt(var + ε) · w + b over rows of `dim` (biased variance), in float64; no w/b = the init's 1 and 0. */
+export function layerNormRef(x: ArrayLike<number>, dim: number, o: { weight?: ArrayLike<number>; bias?: ArrayLike<number> | null; eps?: number } = {}): Float64Array {
+  const eps = o.eps ?? 1e-5;
+  const y = new Float64Array(x.length);
+  for (let r = 0; r < x.length / dim; r++) {
+    let mean = 0;
+    for (let i = 0; i < dim; i++) mean += x[r * dim + i]!;
+    mean /= dim;
+    let v = 0;
+    for (let i = 0; i < dim; i++) v += (x[r * dim + i]! - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / dim + eps);
+    for (let i = 0; i < dim; i++) y[r * dim + i] = (x[r * dim + i]! - mean) * inv * (o.weight ? o.weight[i]! : 1) + (o.bias ? o.bias[i]! : 0);
+  }
+  return y;
+}
+
 /** Asserts `actual` has `expected`'s length and every element within `tol` of it. */
 export function expectClose(actual: HostTensor, expected: ArrayLike<number>, tol: number): void {
   expect(actual.data.length).toBe(expected.length);
