@@ -51,6 +51,10 @@ export interface LinearProbe {
   train: ProbeRow[];
   val: ProbeRow[];
   steps: number;
+  /** Starting values of some parameters (e.g. a trained model's encoder); the rest are initialised fresh. */
+  init?: ReadonlyMap<string, HostTensor>;
+  /** Parameters kept fixed (e.g. the trained encoder, so only the probe learns). */
+  frozen?: (path: string) => boolean;
 }
 
 /** Trains the probe and prints training loss and validation accuracy as it goes. */
@@ -75,7 +79,9 @@ export async function runLinearProbe(p: LinearProbe): Promise<void> {
   };
 
   const t = probeGraph('probe');
-  const session = await TrainingSession.create(buildTrainingGraph(t.g, t.loss, { optimizer: { kind: 'adamw' }, metrics: { acc: t.acc } }), initParams(t.g, 0));
+  const params = initParams(t.g, 0);
+  for (const [path, value] of p.init ?? []) if (params.has(path)) params.set(path, value);
+  const session = await TrainingSession.create(buildTrainingGraph(t.g, t.loss, { optimizer: { kind: 'adamw' }, metrics: { acc: t.acc }, frozen: p.frozen }), params);
   const e = probeGraph('probe-eval');
   const evalSession = await Session.create(emitModel(e.g, { outputs: [{ name: 'acc', value: e.acc }] }));
   const validate = async (): Promise<number> => {

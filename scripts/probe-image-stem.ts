@@ -7,16 +7,25 @@
  * src/nn/conv-stem.ts); the numbers are in BENCHMARKS.md.
  *
  *   npx tsx scripts/probe-image-stem.ts [--stem patch|conv] [--steps N] [--data DIR]
+ *                                       [--from MODEL_DIR] [--labels shapes|colour-shapes]
+ *
+ * --from probes a trained model's image encoder instead, kept fixed: what its
+ * pooled vector already tells. --labels colour-shapes asks for each of the 12
+ * colour–shape pairs whether the scene has one (colour bound to shape).
  *
  * DIR is a `mixmodal data synth` folder (default data/synth-demo, which
  * `npm run train:demo` writes); its scenes.jsonl gives the labels.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadImage } from '../src/data/media/image.js';
-import { SHAPES } from '../src/data/synth/vocab.js';
+import { COLOURS, SHAPES } from '../src/data/synth/vocab.js';
 import { loadModelConfig } from '../src/model/config.js';
 import { ImageEncoder } from '../src/model/encoders/index.js';
+import type { HostTensor } from '../src/graph/host-tensor.js';
+import { loadCheckpoint } from '../src/runtime/checkpoint.js';
+import { loadSafetensors } from '../src/runtime/safetensors.js';
 import { readSynthScenes, runLinearProbe, type ProbeRow, type SynthScene } from './linear-probe.js';
 
 const { values } = parseArgs({
@@ -24,29 +33,43 @@ const { values } = parseArgs({
     stem: { type: 'string', default: 'conv' },
     steps: { type: 'string', default: '800' },
     data: { type: 'string', default: 'data/synth-demo' },
+    from: { type: 'string' },
+    labels: { type: 'string', default: 'shapes' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
-  console.log('npx tsx scripts/probe-image-stem.ts [--stem patch|conv] [--steps N] [--data DIR]');
+  console.log('npx tsx scripts/probe-image-stem.ts [--stem patch|conv] [--steps N] [--data DIR] [--from MODEL_DIR] [--labels shapes|colour-shapes]');
   process.exit(0);
 }
+if (values.labels !== 'shapes' && values.labels !== 'colour-shapes') throw new Error(`--labels must be shapes or colour-shapes, got '${values.labels}'`);
 if (values.stem !== 'patch' && values.stem !== 'conv') throw new Error(`--stem must be patch or conv, got '${values.stem}'`);
 const steps = Number(values.steps);
 if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got '${values.steps}'`);
 
-const cfg = loadModelConfig('mm-small');
-const imageCfg = { ...cfg.image, stem: values.stem as 'patch' | 'conv' };
+// --from: the image encoder of a trained model, kept fixed: only the probe learns. A model folder has
+// weights.safetensors; a training run folder checkpoint.safetensors, which after stages 1–2 lacks the fusion and
+// decoder (so not loadModelFolder, which wants a whole model).
+const trainedParams = async (dir: string): Promise<ReadonlyMap<string, HostTensor>> =>
+  existsSync(join(dir, 'weights.safetensors'))
+    ? new Map(Object.entries((await loadSafetensors(join(dir, 'weights.safetensors'))).tensors))
+    : (await loadCheckpoint(join(dir, 'checkpoint.safetensors'))).params;
+const trained = values.from ? await trainedParams(values.from) : undefined;
+const cfg = loadModelConfig(values.from ? join(values.from, 'config.json') : 'mm-small');
+const imageCfg = trained ? cfg.image : { ...cfg.image, stem: values.stem as 'patch' | 'conv' };
 const size = imageCfg.imageSize;
 
 const scenes = readSynthScenes(values.data!);
-// Labels: 1 when the scene has a SHAPES[i].
+// Labels: 1 when the scene has a SHAPES[i] (shapes), or a COLOURS[j] SHAPES[i] (colour-shapes: 12 labels, which need colour bound to shape).
+const kinds = values.labels === 'shapes' ? SHAPES.map((shape) => ({ shape })) : SHAPES.flatMap((shape) => COLOURS.map((colour) => ({ shape, colour })));
 const label = async (s: SynthScene): Promise<ProbeRow> => ({
   input: await loadImage(join(values.data!, 'img', `${s.id}.png`), size),
-  labels: SHAPES.map((shape) => (s.objects.some((o) => o.shape === shape) ? 1 : 0)),
+  labels: kinds.map((k) => (s.objects.some((o) => o.shape === k.shape && (!('colour' in k) || o.colour === k.colour)) ? 1 : 0)),
 });
 await runLinearProbe({
-  title: `stem ${values.stem}`,
+  title: values.from ? `fixed image encoder of ${values.from}, labels ${values.labels}` : `stem ${values.stem}, labels ${values.labels}`,
+  init: trained,
+  frozen: trained ? (path) => path.startsWith('encoders.') : undefined,
   inputShape: [3, size, size],
   encode: (g, input) => new ImageEncoder(g, 'image', imageCfg).apply(input).pooled,
   dim: cfg.core.dim,
