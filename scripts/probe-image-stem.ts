@@ -16,16 +16,13 @@
  * DIR is a `mixmodal data synth` folder (default data/synth-demo, which
  * `npm run train:demo` writes); its scenes.jsonl gives the labels.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadImage } from '../src/data/media/image.js';
-import { COLOURS, SHAPES } from '../src/data/synth/vocab.js';
+import { COLOURS, SHAPES, type Colour, type Shape } from '../src/data/synth/vocab.js';
 import { loadModelConfig } from '../src/model/config.js';
 import { ImageEncoder } from '../src/model/encoders/index.js';
-import type { HostTensor } from '../src/graph/host-tensor.js';
-import { loadCheckpoint } from '../src/runtime/checkpoint.js';
-import { loadSafetensors } from '../src/runtime/safetensors.js';
+import { loadWeights } from '../src/train/model-folder.js';
 import { readSynthScenes, runLinearProbe, type ProbeRow, type SynthScene } from './linear-probe.js';
 
 const { values } = parseArgs({
@@ -47,24 +44,19 @@ if (values.stem !== 'patch' && values.stem !== 'conv') throw new Error(`--stem m
 const steps = Number(values.steps);
 if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got '${values.steps}'`);
 
-// --from: the image encoder of a trained model, kept fixed: only the probe learns. A model folder has
-// weights.safetensors; a training run folder checkpoint.safetensors, which after stages 1–2 lacks the fusion and
-// decoder (so not loadModelFolder, which wants a whole model).
-const trainedParams = async (dir: string): Promise<ReadonlyMap<string, HostTensor>> =>
-  existsSync(join(dir, 'weights.safetensors'))
-    ? new Map(Object.entries((await loadSafetensors(join(dir, 'weights.safetensors'))).tensors))
-    : (await loadCheckpoint(join(dir, 'checkpoint.safetensors'))).params;
-const trained = values.from ? await trainedParams(values.from) : undefined;
+// --from: the image encoder of a trained model (a model folder, or a run folder even after stages 1–2 only), kept
+// fixed: only the probe learns.
 const cfg = loadModelConfig(values.from ? join(values.from, 'config.json') : 'mm-small');
+const trained = values.from ? (await loadWeights(values.from, cfg)).params : undefined;
 const imageCfg = trained ? cfg.image : { ...cfg.image, stem: values.stem as 'patch' | 'conv' };
 const size = imageCfg.imageSize;
 
 const scenes = readSynthScenes(values.data!);
 // Labels: 1 when the scene has a SHAPES[i] (shapes), or a COLOURS[j] SHAPES[i] (colour-shapes: 12 labels, which need colour bound to shape).
-const kinds = values.labels === 'shapes' ? SHAPES.map((shape) => ({ shape })) : SHAPES.flatMap((shape) => COLOURS.map((colour) => ({ shape, colour })));
+const kinds: { shape: Shape; colour?: Colour }[] = values.labels === 'shapes' ? SHAPES.map((shape) => ({ shape })) : SHAPES.flatMap((shape) => COLOURS.map((colour) => ({ shape, colour })));
 const label = async (s: SynthScene): Promise<ProbeRow> => ({
   input: await loadImage(join(values.data!, 'img', `${s.id}.png`), size),
-  labels: kinds.map((k) => (s.objects.some((o) => o.shape === k.shape && (!('colour' in k) || o.colour === k.colour)) ? 1 : 0)),
+  labels: kinds.map((k) => (s.objects.some((o) => o.shape === k.shape && (k.colour === undefined || o.colour === k.colour)) ? 1 : 0)),
 });
 await runLinearProbe({
   title: values.from ? `fixed image encoder of ${values.from}, labels ${values.labels}` : `stem ${values.stem}, labels ${values.labels}`,

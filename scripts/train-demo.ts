@@ -99,7 +99,7 @@ const card = [
   '',
   `- Command: \`${command}\``,
   `- Data: \`mixmodal data synth --n ${values.scenes} --seed 1\` (${run.data.train.length} training examples; test split ${test.examples.length} examples)`,
-  `- Recipe: stages ${stages.join(', ')}; ${stages.map((s) => `stage ${s}: ${settings[s].steps} steps of batch ${settings[s].batch}, peak lr ${settings[s].lr}${settings[s].freeze ? `, fixed ${settings[s].freeze!.join(' ')}` : ''}${settings[s].replay ? `, a stage-${settings[s].replay!.stage} batch of ${settings[s].replay!.batch} every ${settings[s].replay!.every} steps` : ''}${settings[s].weights ? `, task weights ${Object.entries(settings[s].weights!).map(([k, w]) => `${k}=${w}`).join(',')}` : ''}`).join('; ')}; seed ${RECIPE.seed}`,
+  `- Recipe: stages ${stages.join(', ')}; ${stages.map((s) => describeStage(s, settings[s])).join('; ')}; seed ${RECIPE.seed}`,
   `- Time on this machine (2 cores): ${(trainSeconds / 60).toFixed(1)} min for data + training, ${(totalSeconds / 60).toFixed(1)} min with evaluation${values.resume ? ' (this invocation only: it resumed a run)' : ''}`,
   '',
   '## Evaluation on the test split',
@@ -113,3 +113,12 @@ mkdirSync(values.out!, { recursive: true });
 await saveModelFolder(values.out!, { cfg: rawConfig, params, tokenizer: run.tokenizer, exportSignatures: allSignatures(), card });
 writeFileSync(join(values.out!, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
 console.log(card);
+
+/** One stage of the recipe as the model card states it. */
+function describeStage(stage: Stage, st: StageSettings): string {
+  const parts = [`stage ${stage}: ${st.steps} steps of batch ${st.batch}, peak lr ${st.lr}`];
+  if (st.freeze) parts.push(`fixed ${st.freeze.join(' ')}`);
+  if (st.replay) parts.push(`a stage-${st.replay.stage} batch of ${st.replay.batch} every ${st.replay.every} steps`);
+  if (st.weights) parts.push(`task weights ${Object.entries(st.weights).map(([k, w]) => `${k}=${w}`).join(',')}`);
+  return parts.join(', ');
+}

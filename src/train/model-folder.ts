@@ -150,7 +150,12 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
   return { cfg, rawConfig, params, tokenizer, dir, weightsFile };
 }
 
-async function loadWeights(dir: string, cfg: ModelConfig): Promise<{ params: Map<string, HostTensor>; weightsFile: string }> {
+/**
+ * The parameters in a model folder (weights.safetensors) or a training run
+ * folder (checkpoint.safetensors, optimizer state left out), not checked for
+ * completeness: a checkpoint after stages 1–2 has no fusion or decoder yet.
+ */
+export async function loadWeights(dir: string, cfg: ModelConfig): Promise<{ params: Map<string, HostTensor>; weightsFile: string }> {
   const weights = join(dir, MODEL_FILES.weights);
   const checkpoint = join(dir, MODEL_FILES.checkpoint);
   if (existsSync(weights)) {
