@@ -17,8 +17,30 @@ export function sumToShape(grad: Value, shape: Shape): Value {
     else if (shape[i - lead] === 1 && grad.shape[i] !== 1) axes.push(i);
   }
   if (axes.length === 0) return grad;
+  const tail = grad.shape.slice(axes.length);
+  if (axes.every((a, i) => a === i) && isStaticShape(tail)) {
+    const cols = (tail as number[]).reduce((p, d) => p * d, 1);
+    if (cols > 1) return sumLeadingRows(grad, axes.length, cols, shape.map((d, i) => (typeof d === 'number' ? d : (grad.shape[i + lead] as number))));
+  }
   const summed = op.reduceSum(grad, axes, true); // [1.., shape]
   return lead > 0 ? op.squeeze(summed, [...Array(lead).keys()]) : summed;
+}
+
+/**
+ * Σ over the leading axes of `grad` as a product with a row of ones: ONNX
+ * Runtime's ReduceSum over leading axes is ~10× slower than this GEMV (11.9
+ * ms against 1.1 ms a run for [128, 32, 32, 32] → [32], 2 threads), and these
+ * sums — bias and LayerNorm gradients over every token of a batch — took 4%
+ * of a stage-2 step. `k` leading axes are summed; the rest (`cols` elements) kept.
+ */
+function sumLeadingRows(grad: Value, k: number, cols: number, shape: number[]): Value {
+  const g = grad.graph;
+  const lead = grad.shape.slice(0, k);
+  const rows = op.reshape(grad, [-1, cols]); // [N, C]
+  const ones = isStaticShape(lead)
+    ? op.expand(g.scalar(1, grad.dtype), [1, (lead as number[]).reduce((p, d) => p * d, 1)]) // [1, N], folded by ONNX Runtime
+    : op.constantOfShape(op.concat([g.ints([1]), op.slice(op.shapeOf(rows), [0], [1])], 0), 1, grad.dtype); // [1, N]
+  return op.reshape(op.matmul(ones, rows), shape); // [1, N] · [N, C] → [1, C] → [shape]
 }
 
 /** The shape of `x` as an int64 tensor: a constant when static, else a Shape op. */

@@ -50,6 +50,13 @@ export const GRAD_CASES: Record<string, Case[]> = {
   Add: [
     { name: 'same shape [2,3]', inputs: [spec([2, 3]), spec([2, 3])], build: (_g, [a, b]) => op.add(a!, b!) },
     { name: 'broadcast [2,3] + [3]', inputs: [spec([2, 3]), spec([3])], build: (_g, [a, b]) => op.add(a!, b!) },
+    { name: 'broadcast [2,3,4] + [4] (leading-axes sum)', inputs: [spec([2, 3, 4]), spec([4])], build: (_g, [a, b]) => op.add(a!, b!) },
+    { name: 'broadcast [2,3,4] + [1,1,4] (leading-axes sum, keepdims)', inputs: [spec([2, 3, 4]), spec([1, 1, 4])], build: (_g, [a, b]) => op.add(a!, b!) },
+    {
+      name: 'broadcast [n,t,4] + [4] (leading-axes sum over runtime dims)',
+      inputs: [spec([2, 3, 4], undefined, { dims: ['n', 't', 4] }), spec([4])],
+      build: (_g, [a, b]) => op.add(a!, b!),
+    },
     { name: 'broadcast [2,1,3] + [4,1]', inputs: [spec([2, 1, 3]), spec([4, 1])], build: (_g, [a, b]) => op.add(a!, b!) },
     { name: 'scalar + [2,3]', inputs: [spec([]), spec([2, 3])], build: (_g, [a, b]) => op.add(a!, b!) },
   ],

@@ -46,7 +46,7 @@ export function optimizerSlots(cfg: OptimizerConfig): string[] {
 
 /** Names of the per-parameter scalars the update reads, in the order `stepScalars` returns them. */
 export function scalarNames(cfg: OptimizerConfig): string[] {
-  return cfg.kind === 'adamw' ? ['stepSize', 'invSqrtBc2', 'decayFactor'] : ['lr', 'decay'];
+  return cfg.kind === 'adamw' ? ['stepSize', 'epsilon', 'decayFactor'] : ['lr', 'decay'];
 }
 
 /** The per-parameter scalars for a parameter's `t`-th step (1-based) at learning rate `lr`, in float64. */
@@ -54,23 +54,41 @@ export function stepScalars(cfg: OptimizerConfig, lr: number, t: number): number
   if (cfg.kind === 'sgd') return [lr, cfg.weightDecay ?? 0];
   const bc1 = -Math.expm1(t * Math.log(cfg.beta1 ?? 0.9)); // 1 − β1^t without cancellation
   const bc2 = -Math.expm1(t * Math.log(cfg.beta2 ?? 0.999)); // 1 − β2^t
-  return [lr / bc1, 1 / Math.sqrt(bc2), 1 - lr * (cfg.weightDecay ?? 0.01)];
+  // lr·m̂/(√v̂ + ε) = (lr·√bc2/bc1)·m/(√v + ε·√bc2): the bias corrections fold into two scalars.
+  return [(lr * Math.sqrt(bc2)) / bc1, (cfg.eps ?? 1e-8) * Math.sqrt(bc2), 1 - lr * (cfg.weightDecay ?? 0.01)];
 }
 
-/** The updated parameter and state for one parameter with gradient `grad` (a scalar 0 for unused parameters). */
-export function updateParam(cfg: OptimizerConfig, s: Record<string, Value>, p: Value, grad: Value, state: Record<string, Value>): ParamUpdate {
+/**
+ * A parameter's gradient as the update reads it: `grad` (a scalar 0 for an
+ * unused parameter), the global clip coefficient to apply to it (none when
+ * not clipping) and, when already computed for the global norm, grad².
+ * Folding the clip coefficient into the update's scalars saves a pass over
+ * every gradient; reusing grad² saves another.
+ */
+export interface GradInput {
+  grad: Value;
+  clipScale?: Value;
+  squared?: Value;
+}
+
+/** The updated parameter and state for one parameter. */
+export function updateParam(cfg: OptimizerConfig, s: Record<string, Value>, p: Value, gi: GradInput, state: Record<string, Value>): ParamUpdate {
+  const { grad, clipScale: k, squared } = gi;
   if (cfg.kind === 'adamw') {
     const b1 = cfg.beta1 ?? 0.9;
     const b2 = cfg.beta2 ?? 0.999;
-    const m = op.add(op.mul(state.m!, b1), op.mul(grad, 1 - b1)); // [P] β1·m + (1−β1)·g
-    const v = op.add(op.mul(state.v!, b2), op.mul(op.mul(grad, grad), 1 - b2)); // [P] β2·v + (1−β2)·g²
-    const denom = op.add(op.mul(op.sqrt(v), s.invSqrtBc2!), cfg.eps ?? 1e-8); // [P] √v̂ + ε
+    const gainM = k ? op.mul(k, 1 - b1) : 1 - b1; // [] (1−β1)·k
+    const gainV = k ? op.mul(op.mul(k, k), 1 - b2) : 1 - b2; // [] (1−β2)·k²
+    const m = op.add(op.mul(state.m!, b1), op.mul(grad, gainM)); // [P] β1·m + (1−β1)·(k·g)
+    const v = op.add(op.mul(state.v!, b2), op.mul(squared ?? op.mul(grad, grad), gainV)); // [P] β2·v + (1−β2)·(k·g)²
+    const denom = op.add(op.sqrt(v), s.epsilon!); // [P] √v + ε·√bc2
     const decayed = (cfg.weightDecay ?? 0.01) === 0 ? p : op.mul(p, s.decayFactor!); // [P] p·(1 − lr·λ)
     const param = op.sub(decayed, op.mul(op.div(m, denom), s.stepSize!)); // [P] − lr·m̂/(√v̂ + ε)
     return { param, state: { m, v } };
   }
   const mu = cfg.momentum ?? 0;
-  const g = (cfg.weightDecay ?? 0) > 0 ? op.add(grad, op.mul(p, s.decay!)) : grad; // [P] g + λ·p
+  const clipped = k ? op.mul(grad, k) : grad; // [P] k·g
+  const g = (cfg.weightDecay ?? 0) > 0 ? op.add(clipped, op.mul(p, s.decay!)) : clipped; // [P] g + λ·p
   if (mu === 0) return { param: op.sub(p, op.mul(g, s.lr!)), state: {} };
   const buf = op.add(op.mul(state.momentum!, mu), g); // [P] μ·b + g
   return { param: op.sub(p, op.mul(buf, s.lr!)), state: { momentum: buf } };

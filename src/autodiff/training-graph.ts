@@ -86,7 +86,7 @@ export function buildTrainingGraph(g: Graph, loss: Value, o: TrainingGraphOption
   const names = scalarNames(o.optimizer);
   const scalars = g.input('optim.scalars', 'float32', [trainable.length, names.length]);
 
-  const { grads: clipped, norm } = g.withScope('clip', () => clipByGlobalNorm(grads, o.clipGradNorm));
+  const { norm, squares, clipScale } = g.withScope('clip', () => globalNorm(grads, o.clipGradNorm));
   const slots = optimizerSlots(o.optimizer);
   const sig: TrainingGraphSignature = {
     trainable,
@@ -112,11 +112,11 @@ export function buildTrainingGraph(g: Graph, loss: Value, o: TrainingGraphOption
     trainable.forEach((path, i) => {
       const p = params[i]!;
       const state = Object.fromEntries(slots.map((s) => [s, g.input(`optim.${s}:${path}`, p.dtype, p.shape)]));
-      const grad = clipped[i] ?? g.scalar(0, p.dtype); // an unused parameter gets a zero gradient
+      const zero = g.scalar(0, p.dtype); // an unused parameter gets a zero gradient
       const upd = g.withScope(path, () => {
         const row = op.gather(scalars, g.scalar(i, 'int64')); // [S]
         const s = Object.fromEntries(names.map((n, j) => [n, op.gather(row, g.scalar(j, 'int64'))])); // [] each
-        return updateParam(o.optimizer, s, p, grad, state);
+        return updateParam(o.optimizer, s, p, { grad: grads[i] ?? zero, squared: squares[i] ?? zero, clipScale }, state);
       });
       const mask = o.updateMasks?.get(path);
       if (mask) {
@@ -146,14 +146,17 @@ export function buildTrainingGraph(g: Graph, loss: Value, o: TrainingGraphOption
   return { model: emitModel(g, { outputs }), signature: sig, optimizer: o.optimizer };
 }
 
-/** Scales all gradients by min(1, maxNorm / (‖g‖ + 1e-6)) and returns the pre-clip global norm. */
-function clipByGlobalNorm(grads: (Value | null)[], maxNorm: number | undefined): { grads: (Value | null)[]; norm: Value } {
+/**
+ * The global L2 norm of all gradients, each gradient's square (which AdamW
+ * reuses) and, when clipping, the coefficient min(1, maxNorm / (‖g‖ + 1e-6))
+ * the update applies (Pascanu et al. 2013).
+ */
+function globalNorm(grads: (Value | null)[], maxNorm: number | undefined): { norm: Value; squares: (Value | null)[]; clipScale?: Value } {
   const present = grads.filter((x): x is Value => x !== null);
   if (present.length === 0) throw new Error('the loss depends on no trainable parameter');
   const g = present[0]!.graph;
-  const sq = present.map((x) => op.reduceSum(op.mul(x, x))); // [] per parameter
-  const norm = op.sqrt(sq.reduce((a, b) => op.add(a, b))); // [] ‖g‖₂
-  if (maxNorm === undefined) return { grads, norm };
-  const scale = op.minimum(op.div(g.scalar(maxNorm), op.add(norm, 1e-6)), 1); // [] clip coefficient
-  return { grads: grads.map((x) => (x ? op.mul(x, scale) : null)), norm };
+  const squares = grads.map((x) => (x ? op.mul(x, x) : null)); // [P] per parameter
+  const norm = op.sqrt(squares.filter((x): x is Value => x !== null).map((x) => op.reduceSum(x)).reduce((a, b) => op.add(a, b))); // [] ‖g‖₂
+  if (maxNorm === undefined) return { norm, squares };
+  return { norm, squares, clipScale: op.minimum(op.div(g.scalar(maxNorm), op.add(norm, 1e-6)), 1) }; // [] clip coefficient
 }
