@@ -2,8 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { Graph } from '../../graph/graph.js';
 import { hostTensor } from '../../graph/host-tensor.js';
 import * as op from '../../graph/ops/index.js';
-import { hannWindow, hzToMel, LOG_MEL_FLOOR, logMelSpectrogram, melCenterFrequencies, melFilterbank, melFrameCount, melToHz, paddedHannWindow, type LogMelOptions } from './mel.js';
-import { randn, runGraph } from './test-helpers.js';
+import {
+  frameSignal,
+  hannWindow,
+  hzToMel,
+  LOG_MEL_FLOOR,
+  logMelSpectrogram,
+  logMelSpectrogramStft,
+  melCenterFrequencies,
+  melFilterbank,
+  melFrameCount,
+  melToHz,
+  paddedHannWindow,
+  windowedDftBasis,
+  type LogMelOptions,
+} from './mel.js';
+import { f32, maxAbsDiff, randn, runGraph } from './test-helpers.js';
 
 /** Plain log-mel: frames, padded Hann window, float64 DFT, power, filterbank, log(· + 1e-6). → [frames][mels] */
 function logMelRef(x: Float32Array, o: LogMelOptions): number[][] {
@@ -87,7 +101,7 @@ describe('mel filterbank (HTK)', () => {
   });
 });
 
-describe('log-mel spectrogram in the graph (ONNX STFT)', () => {
+describe('log-mel spectrogram in the graph', () => {
   it('matches a plain TypeScript DFT log-mel on synthetic sines to 1e-3 relative', async () => {
     const len = 800;
     const xs = [sine(440, 8000, len), sine(1234.5, 8000, len, 0.9)];
@@ -117,6 +131,64 @@ describe('log-mel spectrogram in the graph (ONNX STFT)', () => {
       const row = Array.from(data.subarray(f * melBins, (f + 1) * melBins));
       expect(row.indexOf(Math.max(...row))).toBe(closest);
     }
+  });
+
+  // mm-small's front-end (hop divides fftSize, r = 2), r = 4 with a shorter window, and a hop that does not divide fftSize (Gather framing)
+  it.each([
+    ['hop 128 | 256, r 2', { sampleRate: 8000, frameLength: 256, hop: 128, fftSize: 256, melBins: 32 }, [2000, 1000]],
+    ['hop 64 | 256, r 4', { sampleRate: 8000, frameLength: 200, hop: 64, fftSize: 256, melBins: 16 }, [1024, 999]],
+    ['hop 80 ∤ 256', OPTS, [800, 1013]],
+    ['hop 160 ∤ 512, mm-base', { sampleRate: 16000, frameLength: 400, hop: 160, fftSize: 512, melBins: 80 }, [3200, 3333]],
+  ] as [string, LogMelOptions, number[]][])('equals the ONNX STFT formulation on random waveforms (%s)', async (_, o, lens) => {
+    for (const len of lens) {
+      const g = new Graph();
+      const w = g.input('w', 'float32', ['batch', len]);
+      const fast = logMelSpectrogram(w, o); // [batch, frames, M]
+      expect(g.nodes.some((n) => n.opType === 'STFT')).toBe(false);
+      expect(fast.shape).toEqual(['batch', melFrameCount(len, o), o.melBins]);
+      const stft = logMelSpectrogramStft(w, o); // [batch, frames, M]
+      const res = await runGraph(g, { fast, stft }, { w: randn([3, len], len, 0.3) });
+      expect(res.fast!.shape).toEqual(res.stft!.shape);
+      const diff = maxAbsDiff(f32(res.fast!), f32(res.stft!));
+      expect(diff, `L ${len}`).toBeLessThan(1e-4); // log-mel values are O(1..10); seen ≤ 1e-5 (both are ~as far from a float64 log-mel)
+    }
+  });
+
+  it.each([
+    [256, 128],
+    [256, 64],
+    [256, 256],
+    [256, 80],
+    [512, 160],
+    [256, 81],
+  ])('frames a waveform into [B, F, N] windows of N = %i every %i samples', async (n, hop) => {
+    const len = 1013;
+    const g = new Graph();
+    const w = g.input('w', 'float32', ['batch', len]);
+    const frames = frameSignal(w, n, hop); // [batch, F, N]
+    const f = melFrameCount(len, { fftSize: n, hop });
+    expect(frames.shape).toEqual(['batch', f, n]);
+    const x = randn([2, len], 7);
+    const got = f32((await runGraph(g, { frames }, { w: x })).frames!);
+    const want = [0, 1].flatMap((b) => Array.from({ length: f * n }, (_, i) => x.data[b * len + Math.floor(i / n) * hop + (i % n)]!));
+    expect(got).toEqual(want);
+  });
+
+  it('builds the windowed DFT basis as [N, 2K] cos / −sin columns', () => {
+    const win = paddedHannWindow(6, 8);
+    const b = windowedDftBasis(win);
+    expect(b.shape).toEqual([8, 10]);
+    expect(b.data[3 * 10 + 2]).toBeCloseTo(Math.cos((2 * Math.PI * 6) / 8) * win[3]!, 7);
+    expect(b.data[3 * 10 + 5 + 2]).toBeCloseTo(-Math.sin((2 * Math.PI * 6) / 8) * win[3]!, 7);
+    expect(b.data.subarray(0, 10).every((v) => v === 0)).toBe(true); // padded window row
+  });
+
+  it('falls back to the STFT op for a waveform of non-static length, and rejects one shorter than a frame', () => {
+    const g = new Graph();
+    const y = logMelSpectrogram(g.input('w', 'float32', ['batch', 'samples']), OPTS); // [batch, frames, M]
+    expect(g.nodes.some((n) => n.opType === 'STFT')).toBe(true);
+    expect(y.shape[2]).toBe(16);
+    expect(() => logMelSpectrogram(g.input('s', 'float32', ['batch', 200]), OPTS)).toThrow(/200 samples are fewer than one frame \(256\)/);
   });
 
   it('ORT STFT equals a naive DFT for a non-power-of-two size with a rectangular window', async () => {
