@@ -34,8 +34,8 @@ const RECIPE = {
   stages: {
     1: { steps: 300, lr: 1e-3, batch: 32 },
     2: { steps: 900, lr: 1e-3, batch: 128 },
-    // 3700 steps: 2775 of instruction tuning (encoders fixed) and, every 4th, a stage-2 contrastive batch that keeps training them.
-    3: { steps: 3700, lr: 1e-3, batch: 32, freeze: ['encoders.', 'heads.'], replay: { stage: 2, every: 4, batch: 128 } },
+    // 4300 steps: 3225 of instruction tuning (encoders fixed) and, every 4th, a stage-2 contrastive batch that keeps training them.
+    3: { steps: 4300, lr: 1e-3, batch: 32, freeze: ['encoders.', 'heads.'], replay: { stage: 2, every: 4, batch: 128 } },
   } as Record<Stage, StageSettings>,
 };
 
