@@ -6,7 +6,10 @@
  * and prints validation accuracy as it goes. Compares tubelet lengths, frame
  * sizes and pixel stems; the numbers are in BENCHMARKS.md.
  *
- *   npx tsx scripts/probe-video-encoder.ts [--tubelet T] [--size S] [--patch P] [--stem patch|conv] [--steps N] [--data DIR]
+ *   npx tsx scripts/probe-video-encoder.ts [--tubelet T] [--size S] [--patch P] [--stem patch|conv] [--steps N] [--data DIR] [--labels motion|shapes]
+ *
+ * --labels shapes asks instead which of circle / square / triangle the clip
+ * contains (what "which object moves …?" answers need besides the motion).
  *
  * DIR is a `mixmodal data synth` folder (default data/synth-demo, which
  * `npm run train:demo` writes); its scenes.jsonl gives the labels.
@@ -14,7 +17,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadVideo } from '../src/data/media/video.js';
-import { COLOURS } from '../src/data/synth/vocab.js';
+import { COLOURS, SHAPES } from '../src/data/synth/vocab.js';
 import { loadModelConfig } from '../src/model/config.js';
 import { VideoEncoder } from '../src/model/encoders/index.js';
 import { readSynthScenes, runLinearProbe, type ProbeRow, type SynthScene } from './linear-probe.js';
@@ -27,16 +30,18 @@ const { values } = parseArgs({
     stem: { type: 'string' },
     steps: { type: 'string', default: '600' },
     data: { type: 'string', default: 'data/synth-demo' },
+    labels: { type: 'string', default: 'motion' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
-  console.log('npx tsx scripts/probe-video-encoder.ts [--tubelet T] [--size S] [--patch P] [--stem patch|conv] [--steps N] [--data DIR]');
+  console.log('npx tsx scripts/probe-video-encoder.ts [--tubelet T] [--size S] [--patch P] [--stem patch|conv] [--steps N] [--data DIR] [--labels motion|shapes]');
   process.exit(0);
 }
 const steps = Number(values.steps);
 if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got '${values.steps}'`);
 if (values.stem !== undefined && values.stem !== 'patch' && values.stem !== 'conv') throw new Error(`--stem must be patch or conv, got '${values.stem}'`);
+if (values.labels !== 'motion' && values.labels !== 'shapes') throw new Error(`--labels must be motion or shapes, got '${values.labels}'`);
 
 const cfg = loadModelConfig('mm-small');
 const base = cfg.video;
@@ -53,13 +58,16 @@ const DIRECTIONS = ['left', 'right', 'up', 'down'] as const;
 const scenes = readSynthScenes(values.data!);
 const label = async (s: SynthScene): Promise<ProbeRow> => ({
   input: await loadVideo(join(values.data!, 'vid', `${s.id}.y4m`), { frames, size }),
-  labels: [
-    ...DIRECTIONS.map((d) => (s.objects.some((o) => o.motion === d) ? 1 : 0)),
-    ...COLOURS.map((c) => (s.objects.some((o) => o.colour === c && o.motion !== 'none') ? 1 : 0)),
-  ],
+  labels:
+    values.labels === 'shapes'
+      ? SHAPES.map((shape) => (s.objects.some((o) => o.shape === shape) ? 1 : 0))
+      : [
+          ...DIRECTIONS.map((d) => (s.objects.some((o) => o.motion === d) ? 1 : 0)),
+          ...COLOURS.map((c) => (s.objects.some((o) => o.colour === c && o.motion !== 'none') ? 1 : 0)),
+        ],
 });
 await runLinearProbe({
-  title: `tubelet ${videoCfg.tubeletFrames}, ${size}×${size} frames, patch ${videoCfg.videoPatch}, stem ${videoCfg.stem}`,
+  title: `tubelet ${videoCfg.tubeletFrames}, ${size}×${size} frames, patch ${videoCfg.videoPatch}, stem ${videoCfg.stem}, labels ${values.labels}`,
   inputShape: [frames, 3, size, size],
   encode: (g, input) => new VideoEncoder(g, 'video', videoCfg).apply(input).pooled,
   dim: cfg.core.dim,
