@@ -15,6 +15,7 @@ import type { HostTensor } from '../src/graph/host-tensor.js';
 import * as op from '../src/graph/ops/index.js';
 import { Random } from '../src/graph/random.js';
 import type { Scene } from '../src/data/synth/scene.js';
+import type { Colour, Shape } from '../src/data/synth/vocab.js';
 import type { Value } from '../src/graph/value.js';
 import { Linear } from '../src/nn/linear.js';
 import { initParams } from '../src/runtime/init-params.js';
@@ -32,6 +33,17 @@ export function readSynthScenes(dir: string): SynthScene[] {
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as SynthScene);
+}
+
+/** What a contains-label asks for: an object of this shape (and, when given, this colour). */
+export interface ObjectKind {
+  shape: Shape;
+  colour?: Colour;
+}
+
+/** 1 for each kind the scene has an object of, else 0. */
+export function containsLabels(s: SynthScene, kinds: readonly ObjectKind[]): number[] {
+  return kinds.map((k) => (s.objects.some((o) => o.shape === k.shape && (k.colour === undefined || o.colour === k.colour)) ? 1 : 0));
 }
 
 /** One example: the encoder's input and its 0/1 labels. */

@@ -19,11 +19,11 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadImage } from '../src/data/media/image.js';
-import { COLOURS, SHAPES, type Colour, type Shape } from '../src/data/synth/vocab.js';
+import { COLOURS, SHAPES } from '../src/data/synth/vocab.js';
 import { loadModelConfig } from '../src/model/config.js';
 import { ImageEncoder } from '../src/model/encoders/index.js';
 import { loadWeights } from '../src/train/model-folder.js';
-import { readSynthScenes, runLinearProbe, type ProbeRow, type SynthScene } from './linear-probe.js';
+import { containsLabels, readSynthScenes, runLinearProbe, type ObjectKind, type ProbeRow, type SynthScene } from './linear-probe.js';
 
 const { values } = parseArgs({
   options: {
@@ -53,10 +53,10 @@ const size = imageCfg.imageSize;
 
 const scenes = readSynthScenes(values.data!);
 // Labels: 1 when the scene has a SHAPES[i] (shapes), or a COLOURS[j] SHAPES[i] (colour-shapes: 12 labels, which need colour bound to shape).
-const kinds: { shape: Shape; colour?: Colour }[] = values.labels === 'shapes' ? SHAPES.map((shape) => ({ shape })) : SHAPES.flatMap((shape) => COLOURS.map((colour) => ({ shape, colour })));
+const kinds: ObjectKind[] = values.labels === 'shapes' ? SHAPES.map((shape) => ({ shape })) : SHAPES.flatMap((shape) => COLOURS.map((colour) => ({ shape, colour })));
 const label = async (s: SynthScene): Promise<ProbeRow> => ({
   input: await loadImage(join(values.data!, 'img', `${s.id}.png`), size),
-  labels: kinds.map((k) => (s.objects.some((o) => o.shape === k.shape && (k.colour === undefined || o.colour === k.colour)) ? 1 : 0)),
+  labels: containsLabels(s, kinds),
 });
 await runLinearProbe({
   title: values.from ? `fixed image encoder of ${values.from}, labels ${values.labels}` : `stem ${values.stem}, labels ${values.labels}`,

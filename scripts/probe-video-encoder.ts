@@ -20,7 +20,7 @@ import { loadVideo } from '../src/data/media/video.js';
 import { COLOURS, SHAPES } from '../src/data/synth/vocab.js';
 import { loadModelConfig } from '../src/model/config.js';
 import { VideoEncoder } from '../src/model/encoders/index.js';
-import { readSynthScenes, runLinearProbe, type ProbeRow, type SynthScene } from './linear-probe.js';
+import { containsLabels, readSynthScenes, runLinearProbe, type ProbeRow, type SynthScene } from './linear-probe.js';
 
 const { values } = parseArgs({
   options: {
@@ -60,7 +60,7 @@ const label = async (s: SynthScene): Promise<ProbeRow> => ({
   input: await loadVideo(join(values.data!, 'vid', `${s.id}.y4m`), { frames, size }),
   labels:
     values.labels === 'shapes'
-      ? SHAPES.map((shape) => (s.objects.some((o) => o.shape === shape) ? 1 : 0))
+      ? containsLabels(s, SHAPES.map((shape) => ({ shape })))
       : [
           ...DIRECTIONS.map((d) => (s.objects.some((o) => o.motion === d) ? 1 : 0)),
           ...COLOURS.map((c) => (s.objects.some((o) => o.colour === c && o.motion !== 'none') ? 1 : 0)),
