@@ -6,7 +6,10 @@
  * and prints validation accuracy as it goes. Compares tubelet lengths, frame
  * sizes and pixel stems; the numbers are in BENCHMARKS.md.
  *
- *   npx tsx scripts/probe-video-encoder.ts [--tubelet T] [--size S] [--patch P] [--stem patch|conv] [--steps N] [--data DIR] [--labels motion|shapes]
+ *   npx tsx scripts/probe-video-encoder.ts [--tubelet T] [--size S] [--patch P] [--stem patch|conv] [--appearance none|conv] [--steps N] [--data DIR] [--labels motion|shapes]
+ *
+ * --appearance conv adds a conv stem of each tubelet's first frame to its
+ * tokens (VideoEncoderConfig.appearance).
  *
  * --labels shapes asks instead which of circle / square / triangle the clip
  * contains (what "which object moves …?" answers need besides the motion).
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     size: { type: 'string' },
     patch: { type: 'string' },
     stem: { type: 'string' },
+    appearance: { type: 'string' },
     steps: { type: 'string', default: '600' },
     data: { type: 'string', default: 'data/synth-demo' },
     labels: { type: 'string', default: 'motion' },
@@ -35,12 +39,13 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('npx tsx scripts/probe-video-encoder.ts [--tubelet T] [--size S] [--patch P] [--stem patch|conv] [--steps N] [--data DIR] [--labels motion|shapes]');
+  console.log('npx tsx scripts/probe-video-encoder.ts [--tubelet T] [--size S] [--patch P] [--stem patch|conv] [--appearance none|conv] [--steps N] [--data DIR] [--labels motion|shapes]');
   process.exit(0);
 }
 const steps = Number(values.steps);
 if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got '${values.steps}'`);
 if (values.stem !== undefined && values.stem !== 'patch' && values.stem !== 'conv') throw new Error(`--stem must be patch or conv, got '${values.stem}'`);
+if (values.appearance !== undefined && values.appearance !== 'none' && values.appearance !== 'conv') throw new Error(`--appearance must be none or conv, got '${values.appearance}'`);
 if (values.labels !== 'motion' && values.labels !== 'shapes') throw new Error(`--labels must be motion or shapes, got '${values.labels}'`);
 
 const cfg = loadModelConfig('mm-small');
@@ -51,6 +56,7 @@ const videoCfg = {
   videoSize: values.size ? Number(values.size) : base.videoSize,
   videoPatch: values.patch ? Number(values.patch) : base.videoPatch,
   stem: (values.stem ?? base.stem) as 'patch' | 'conv',
+  appearance: (values.appearance ?? base.appearance) as 'none' | 'conv',
 };
 const { videoFrames: frames, videoSize: size } = videoCfg;
 const DIRECTIONS = ['left', 'right', 'up', 'down'] as const;
@@ -67,7 +73,7 @@ const label = async (s: SynthScene): Promise<ProbeRow> => ({
         ],
 });
 await runLinearProbe({
-  title: `tubelet ${videoCfg.tubeletFrames}, ${size}×${size} frames, patch ${videoCfg.videoPatch}, stem ${videoCfg.stem}, labels ${values.labels}`,
+  title: `tubelet ${videoCfg.tubeletFrames}, ${size}×${size} frames, patch ${videoCfg.videoPatch}, stem ${videoCfg.stem}, appearance ${videoCfg.appearance}, labels ${values.labels}`,
   inputShape: [frames, 3, size, size],
   encode: (g, input) => new VideoEncoder(g, 'video', videoCfg).apply(input).pooled,
   dim: cfg.core.dim,

@@ -141,7 +141,27 @@ export interface VideoEncoderConfig extends EncoderStackConfig {
   stem?: PixelStem;
   /** Channels of the conv stem's last convolution (default dim/2; see nn/conv-stem.ts). */
   stemWidth?: number;
+  /**
+   * Appearance beside motion (default 'none'): 'conv' adds to each tubelet
+   * token a conv stem's token of the tubelet's first frame at the same
+   * place (`<path>.appearance.*`, width stemWidth), so a token carries what
+   * is there (the conv stem sees shapes, see VideoAppearance) as well as how
+   * it moves (the tubelet projection sees motion). Needs videoPatch a power of two.
+   */
+  appearance?: VideoAppearance;
 }
+
+/**
+ * The video encoder's appearance path. On the synthetic world a conv stem
+ * on tubelets learned shapes far better than a patch projection (probe
+ * 0.888 vs 0.756 at 32×32) but lost motion in instruction tuning;
+ * 'conv' keeps the patch projection for motion and adds a conv stem of each
+ * tubelet's first frame for appearance (probe: shapes 0.827, motion as
+ * before; scripts/probe-video-encoder.ts). In the demo recipe it did not
+ * lift video QA ("which object moves …?" 11.3% against 8.7%) and made video
+ * contrastive steps 1.4× slower, so mm-small does not use it (BENCHMARKS.md).
+ */
+export type VideoAppearance = 'none' | 'conv';
 
 export const VIDEO_ENCODER_SCHEMA = {
   ...STACK_SCHEMA,
@@ -152,6 +172,7 @@ export const VIDEO_ENCODER_SCHEMA = {
   normalization: NORMALIZATION_FIELD,
   stem: STEM_FIELD,
   stemWidth: { type: 'integer', min: 1, optional: true },
+  appearance: { type: 'enum', values: ['none', 'conv'], default: 'none' },
 } as const satisfies ConfigSchema<VideoEncoderConfig>;
 
 export type TextEncoderOptions = ConfigOf<typeof TEXT_ENCODER_SCHEMA>;
@@ -164,9 +185,10 @@ function checkStack(c: ConfigOf<typeof STACK_SCHEMA>, what: string): void {
   if (c.layers > 0 && Math.round(c.dim * c.mlpRatio) < 1) throw new Error(`${what}: mlpRatio ${c.mlpRatio} gives an empty MLP`);
 }
 
-function checkStem(stem: PixelStem, patch: number, patchName: string, what: string): void {
+/** A conv stem (the `field` 'conv') needs a power-of-two patch. */
+function checkStem(stem: PixelStem, patch: number, patchName: string, what: string, field = 'stem'): void {
   if (stem === 'conv' && (patch < 2 || !Number.isInteger(Math.log2(patch)))) {
-    throw new Error(`${what}: stem 'conv' needs ${patchName} a power of two ≥ 2, got ${patch}`);
+    throw new Error(`${what}: ${field} 'conv' needs ${patchName} a power of two ≥ 2, got ${patch}`);
   }
 }
 
@@ -218,5 +240,6 @@ export function validateVideoEncoderConfig(raw: unknown, what = 'VideoEncoder co
   divides(c.tubeletFrames, c.videoFrames, 'tubeletFrames', 'videoFrames', what);
   divides(c.videoPatch, c.videoSize, 'videoPatch', 'videoSize', what);
   checkStem(c.stem, c.videoPatch, 'videoPatch', what);
+  checkStem(c.appearance === 'conv' ? 'conv' : 'patch', c.videoPatch, 'videoPatch', what, 'appearance');
   return c;
 }

@@ -49,6 +49,8 @@ export function checkFrameSize(x: Value, what: string, maxSize: number, patch: n
 export interface PatchEncoderLayers {
   patch?: Linear;
   stem?: ConvStem;
+  /** Video only: a conv stem of each tubelet's first frame, added to its tokens (VideoEncoderConfig.appearance). */
+  appearance?: ConvStem;
   times?: Embedding;
   rows: Embedding;
   cols: Embedding;
@@ -63,7 +65,8 @@ export interface PatchEncoderLayers {
  */
 export function encodePatches(x: Value, layers: PatchEncoderLayers, o: PatchifyOptions & { normalization: PixelNormalization }): EncoderOutput {
   const normed = normalizePixels(x, o.normalization); // [B, (F,) 3, H, W]
-  const { tokens, grid } = layers.stem ? convTokens(normed, layers.stem, o) : linearPatchTokens(normed, layers.patch!, o); // [B, N, D]
+  const { tokens: motion, grid } = layers.stem ? convTokens(normed, layers.stem, o) : linearPatchTokens(normed, layers.patch!, o); // [B, N, D]
+  const tokens = layers.appearance ? op.add(motion, appearanceTokens(normed, layers.appearance, o.tubelet ?? 1)) : motion; // [B, N, D]
   const axes = (['times', 'rows', 'cols'] as const).filter((a) => layers[a]);
   const pos = gridPositions(axes.map((a) => positionRows(layers[a]!.weight, grid[a]))); // [N, D]
   return layers.stack.applyPooled(op.add(tokens, pos)); // [B, N, D], [B, D]
@@ -91,6 +94,19 @@ function convTokens(x: Value, stem: ConvStem, o: PatchifyOptions): { tokens: Val
       : op.reshape(op.transpose(op.reshape(x, [0, f / t, t, c, h, w]), [0, 1, 4, 5, 2, 3]), [0, f / t, h, w, t * c]); // [B, Ft, H, W, t·3]
   const tokens = op.reshape(stem.apply(channelsLast), [0, n, stem.cfg.dim]); // [B, Ft·Hp·Wp, D]
   return { tokens, grid };
+}
+
+/**
+ * The conv stem's tokens of each tubelet's first frame, in patchify's order
+ * (time, row, column): frames [B, F, 3, H, W] → [B, (F/t)·(H/P)·(W/P), D].
+ * The first frames are cut by Reshape and Split (no strided Slice).
+ */
+function appearanceTokens(x: Value, stem: ConvStem, t: number): Value {
+  const [f, c, h, w] = x.shape.slice(1) as number[];
+  const tubelets = op.reshape(x, [0, f / t, t, c, h, w]); // [B, F/t, t, 3, H, W]
+  const first = t === 1 ? tubelets : op.split(tubelets, [1, t - 1], 2)[0]!; // [B, F/t, 1, 3, H, W]
+  const channelsLast = op.transpose(op.squeeze(first, [2]), [0, 1, 3, 4, 2]); // [B, F/t, H, W, 3]
+  return op.reshape(stem.apply(channelsLast), [0, -1, stem.cfg.dim]); // [B, (F/t)·Hp·Wp, D]
 }
 
 /**

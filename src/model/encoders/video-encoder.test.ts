@@ -62,6 +62,32 @@ describe('VideoEncoder', () => {
     expectGradientOnEveryParam(grads);
   });
 
+  it("with appearance 'conv' adds a conv stem token of each tubelet's first frame, at the same time and place", async () => {
+    const g = new Graph();
+    const enc = new VideoEncoder(g, 'video', { ...CFG, appearance: 'conv' });
+    const out = enc.apply(g.input('v', 'float32', ['batch', 4, 3, 8, 8]));
+    expect(out.tokens.shape).toEqual(['batch', 8, 8]);
+    expect(g.params.get('video.patch.weight')!.value.shape).toEqual([96, 8]); // the tubelet projection stays
+    expect(g.params.get('video.appearance.convs.0.weight')!.value.shape).toEqual([9 * 3, 2]); // 3×3 taps × RGB of one frame
+    const params = initParams(g, 8);
+    params.set('video.patch.weight', zerosHost('float32', [96, 8])); // tokens = appearance + bias + positions
+    const run = async (v: ReturnType<typeof uniform01>) => f32((await runGraph(g, { tokens: out.tokens }, { v }, params)).tokens!);
+    const a = uniform01([1, 4, 3, 8, 8], 9);
+    const edit = (frame: number, row: number, col: number) => {
+      const d = Float32Array.from(a.data as Float32Array);
+      for (let c = 0; c < 3; c++) for (let y = 0; y < 4; y++) d.fill(0.5, ((frame * 3 + c) * 8 + row * 4 + y) * 8 + col * 4, ((frame * 3 + c) * 8 + row * 4 + y) * 8 + col * 4 + 4);
+      return { ...a, data: d };
+    };
+    const base = await run(a);
+    const token = (x: number[], time: number, row: number, col: number) => x.slice(((time * 2 + row) * 2 + col) * 8, ((time * 2 + row) * 2 + col + 1) * 8);
+    expect(maxAbsDiff(base, await run(edit(1, 0, 0)))).toBeLessThan(1e-6); // frame 1: no tubelet's first frame
+    const third = await run(edit(2, 1, 0)); // frame 2 = tubelet 1's first frame, bottom-left patch
+    expect(maxAbsDiff(token(base, 1, 1, 0), token(third, 1, 1, 0))).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(base.slice(0, 4 * 8), third.slice(0, 4 * 8))).toBeLessThan(1e-6); // tubelet 0 unchanged
+    const { grads } = await gradientsOfEveryParam(g, out, { v: a });
+    expectGradientOnEveryParam(grads);
+  });
+
   it('rejects bad input shapes at trace time, naming the encoder and the shape', () => {
     const g = new Graph();
     const enc = new VideoEncoder(g, 'video', CFG);
@@ -72,9 +98,12 @@ describe('VideoEncoder', () => {
     expect(() => enc.apply(v(['batch', 3, 8, 8]))).toThrow(/VideoEncoder video: input frames must be float32 \[batch, frames, 3, height, width\]/);
   });
 
-  it("rejects stem 'conv' with a patch that is not a power of two", () => {
+  it("rejects stem 'conv' or appearance 'conv' with a patch that is not a power of two", () => {
     expect(() => new VideoEncoder(new Graph(), 'vid', { ...CFG, videoPatch: 3, videoSize: 9, stem: 'conv' })).toThrow(
       "VideoEncoder config at vid: stem 'conv' needs videoPatch a power of two ≥ 2, got 3",
+    );
+    expect(() => new VideoEncoder(new Graph(), 'vid', { ...CFG, videoPatch: 3, videoSize: 9, appearance: 'conv' })).toThrow(
+      "VideoEncoder config at vid: appearance 'conv' needs videoPatch a power of two ≥ 2, got 3",
     );
   });
 

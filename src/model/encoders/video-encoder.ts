@@ -2,7 +2,8 @@
  * Video encoder (ViViT "tubelet embedding", Arnab et al. 2021): normalise the
  * [0, 1] pixels, cut t×P×P tubelets, project them linearly, add factorised
  * learned positions (time, row and column tables), then the transformer
- * stack; pooled = mean over tubelets.
+ * stack; pooled = mean over tubelets. With appearance 'conv' each tubelet
+ * token also gets a conv stem's token of the tubelet's first frame.
  */
 import type { Graph } from '../../graph/graph.js';
 import { formatShape } from '../../graph/shape.js';
@@ -16,7 +17,7 @@ import { checkFrameSize, encodePatches } from './image-encoder.js';
 
 /**
  * Parameters `<path>.patch.{weight [3·t·P·P, D], bias}` (stem 'patch') or
- * `<path>.stem.*` (stem 'conv'), `<path>.times.weight`
+ * `<path>.stem.*` (stem 'conv'), `<path>.appearance.*` (appearance 'conv'), `<path>.times.weight`
  * [videoFrames / t, D], `<path>.rows.weight` and `<path>.cols.weight`
  * [videoSize / P, D], and the stack's.
  */
@@ -25,6 +26,7 @@ export class VideoEncoder {
   readonly path: string;
   readonly patch?: Linear;
   readonly stem?: ConvStem;
+  readonly appearance?: ConvStem;
   readonly times: Embedding;
   readonly rows: Embedding;
   readonly cols: Embedding;
@@ -38,9 +40,10 @@ export class VideoEncoder {
     this.path = g.scope ? `${g.scope}.${name}` : name;
     this.cfg = validateVideoEncoderConfig(cfg, `VideoEncoder config at ${this.path}`);
     const { dim, videoFrames, tubeletFrames: t, videoSize, videoPatch: p } = this.cfg;
-    [this.patch, this.stem, this.times, this.rows, this.cols, this.stack] = g.withScope(name, () => [
+    [this.patch, this.stem, this.appearance, this.times, this.rows, this.cols, this.stack] = g.withScope(name, () => [
       this.cfg.stem === 'patch' ? new Linear(g, 'patch', { inFeatures: 3 * t * p * p, outFeatures: dim }) : undefined,
       this.cfg.stem === 'conv' ? new ConvStem(g, 'stem', { inChannels: 3 * t, dim, patch: p, width: this.cfg.stemWidth }) : undefined,
+      this.cfg.appearance === 'conv' ? new ConvStem(g, 'appearance', { inChannels: 3, dim, patch: p, width: this.cfg.stemWidth }) : undefined,
       new Embedding(g, 'times', { vocabSize: videoFrames / t, dim }),
       new Embedding(g, 'rows', { vocabSize: videoSize / p, dim }),
       new Embedding(g, 'cols', { vocabSize: videoSize / p, dim }),
