@@ -33,6 +33,8 @@ Options:
   --questions K        image questions per scene (default ${d.questions})
   --audio-questions K  audio questions per scene (default ${d.audioQuestions})
   --video-questions K  video questions per scene (default ${d.videoQuestions})
+  --image-video-pairs  also write each scene's image and video as a pair without text (<id>-iv lines:
+                       stage 2 aligns the video encoder with the image encoder)
   --val F              fraction of scenes in the val split (default ${d.val})
   --test F             fraction of scenes in the test split (default ${d.test})
   -h, --help           show this help
@@ -51,6 +53,7 @@ Example:
     questions: { type: 'string' },
     'audio-questions': { type: 'string' },
     'video-questions': { type: 'string' },
+    'image-video-pairs': { type: 'boolean', default: false },
     val: { type: 'string' },
     test: { type: 'string' },
   },
@@ -75,6 +78,7 @@ Example:
       questions: numberOption(values, 'questions', d.questions, { min: 0, integer: true }),
       audioQuestions: numberOption(values, 'audio-questions', d.audioQuestions, { min: 0, integer: true }),
       videoQuestions: numberOption(values, 'video-questions', d.videoQuestions, { min: 0, integer: true }),
+      imageVideoPairs: values['image-video-pairs'] as boolean,
       val: numberOption(values, 'val', d.val, { min: 0 }),
       test: numberOption(values, 'test', d.test, { min: 0 }),
     };

@@ -56,13 +56,15 @@ export function mediaPaths(scene: Scene): { image: string; audio: string; video:
  * The manifest lines of one scene, in this order:
  * `<id>-cap`  image + audio + caption (text = caption)
  * `<id>-vcap` video + video caption (text = video caption)
+ * `<id>-iv`   image + video, nothing else (only with `imageVideoPairs`: a stage-2 pair)
  * `<id>-q<k>` image question/answer, `<id>-a<k>` audio question/answer, `<id>-v<k>` video question/answer.
  */
-export function sceneLines(scene: Scene, split: Split, text: SceneText): ManifestLine[] {
+export function sceneLines(scene: Scene, split: Split, text: SceneText, o: { imageVideoPairs?: boolean } = {}): ManifestLine[] {
   const m = mediaPaths(scene);
   return [
     { id: `${scene.id}-cap`, split, text: text.caption, image: m.image, audio: m.audio, caption: text.caption },
     { id: `${scene.id}-vcap`, split, text: text.videoCaption, video: m.video, caption: text.videoCaption },
+    ...(o.imageVideoPairs ? [{ id: `${scene.id}-iv`, split, image: m.image, video: m.video }] : []),
     ...text.imageQa.map((qa, k) => ({ id: `${scene.id}-q${k}`, split, image: m.image, question: qa.question, answer: qa.answer })),
     ...text.audioQa.map((qa, k) => ({ id: `${scene.id}-a${k}`, split, audio: m.audio, question: qa.question, answer: qa.answer })),
     ...text.videoQa.map((qa, k) => ({ id: `${scene.id}-v${k}`, split, video: m.video, question: qa.question, answer: qa.answer })),

@@ -74,6 +74,21 @@ describe('generateSynth', () => {
     expect(summary.counts.examples.train + summary.counts.examples.val + summary.counts.examples.test).toBe(lines.length);
   });
 
+  it('with imageVideoPairs adds one image + video line per scene, the same media, no text', async () => {
+    const dir = join(root, 'pairs');
+    await generateSynth(dir, { n: 5, seed: 5, imageVideoPairs: true });
+    const lines = readJsonl<Record<string, string>>(join(dir, 'manifest.jsonl'));
+    const plain = readJsonl<Record<string, string>>(join(root, 'd', 'manifest.jsonl')); // n 5, seed 5, without pairs
+    expect(lines.filter((l) => !l.id!.endsWith('-iv'))).toEqual(plain); // the other lines are unchanged
+    const pairs = lines.filter((l) => l.id!.endsWith('-iv'));
+    expect(pairs).toHaveLength(5);
+    for (const p of pairs) {
+      const scene = p.id!.slice(0, 7);
+      expect(p).toEqual({ id: `${scene}-iv`, split: lines.find((l) => l.id === `${scene}-cap`)!.split, image: `img/${scene}.png`, video: `vid/${scene}.y4m` });
+    }
+    expect(lines.findIndex((l) => l.id === 's000002-iv')).toBe(lines.findIndex((l) => l.id === 's000002-vcap') + 1);
+  });
+
   it('captions and answers agree with the ground truth in scenes.jsonl', () => {
     const scenes = new Map(readJsonl<Scene & { split: string }>(join(a, 'scenes.jsonl')).map((s) => [s.id, s]));
     expect(scenes.size).toBe(40);

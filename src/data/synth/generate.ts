@@ -39,6 +39,12 @@ export interface SynthOptions extends QuestionCounts, SplitFractions {
   sampleRate: number;
   /** Audio clip length in seconds (default 2). */
   audioSeconds: number;
+  /**
+   * Also write each scene's image and video as a pair with no text
+   * (`<id>-iv`, default false): stage 2 then aligns the video encoder with
+   * the image encoder, whose features name shapes (video frame 0 is the image).
+   */
+  imageVideoPairs: boolean;
 }
 
 export const DEFAULT_SYNTH_OPTIONS: Omit<SynthOptions, 'n'> = {
@@ -48,6 +54,7 @@ export const DEFAULT_SYNTH_OPTIONS: Omit<SynthOptions, 'n'> = {
   videoFrames: 8,
   sampleRate: 8000,
   audioSeconds: 2,
+  imageVideoPairs: false,
   questions: 3,
   audioQuestions: 1,
   videoQuestions: 1,
@@ -84,7 +91,7 @@ export interface SynthSummary {
 
 /** Checks every option, with an error naming the bad one. */
 export function checkSynthOptions(o: SynthOptions): void {
-  const int = (name: keyof SynthOptions, min: number) => {
+  const int = (name: Exclude<keyof SynthOptions, 'imageVideoPairs'>, min: number) => {
     const v = o[name];
     if (!Number.isInteger(v) || v < min) throw new Error(`synth: ${name} must be an integer ≥ ${min}, got ${v}`);
   };
@@ -98,6 +105,7 @@ export function checkSynthOptions(o: SynthOptions): void {
   int('audioQuestions', 0);
   int('videoQuestions', 0);
   if (!(Number.isFinite(o.audioSeconds) && o.audioSeconds >= 0.25)) throw new Error(`synth: audioSeconds must be ≥ 0.25, got ${o.audioSeconds}`);
+  if (typeof o.imageVideoPairs !== 'boolean') throw new Error(`synth: imageVideoPairs must be true or false, got ${o.imageVideoPairs}`);
   checkFractions(o);
 }
 
@@ -145,7 +153,7 @@ export async function generateSynth(
       const scene = sampleScene(o.seed, i);
       scenes[i] = scene;
       texts[i] = sceneText(scene, o.seed, o);
-      lines[i] = sceneLines(scene, splits[i]!, texts[i]!);
+      lines[i] = sceneLines(scene, splits[i]!, texts[i]!, { imageVideoPairs: o.imageVideoPairs });
       await writeMedia(outDir, scene, o);
       onProgress?.(++done, o.n);
     }
