@@ -53,9 +53,10 @@ export interface ExpertChoiceStats {
 /** Counts of an expert-choice routing; `valid` [N] bool, `modality` [N] int64 ids in [0, M). */
 export function expertChoiceStats(r: ExpertChoice, x: Value, valid: Value | null, modality: { ids: Value; count: number } | null): ExpertChoiceStats {
   const tokensPerExpert = op.reduceSum(r.real, [1]); // [E]
-  const flatTok = op.reshape(r.token, [-1, 1]); // [E·C, 1]
+  const flatTok = op.reshape(r.token, [-1]); // [E·C]
   const n = op.reshape(op.gather(op.shapeOf(x), x.graph.scalar(0, 'int64')), [1]); // [1] N
-  const takenBy = op.scatterND(op.constantOfShape(n, 0, 'int64'), flatTok, op.reshape(r.real, [-1]), 'add'); // [N] experts per token
+  // ScatterElements, not ScatterND: ONNX Runtime's ScatterND 'add' loses updates on 2 threads (autodiff/rules/indexing.ts).
+  const takenBy = op.scatterElements(op.constantOfShape(n, 0, 'int64'), flatTok, op.reshape(r.real, [-1]), 0, 'add'); // [N] experts per token
   const untaken = op.cast(op.equal(takenBy, 0), 'int64'); // [N]
   const realTok = valid ? op.cast(valid, 'int64') : op.constantOfShape(n, 1, 'int64'); // [N]
   const droppedTokens = op.reduceSum(op.mul(untaken, realTok)); // []
