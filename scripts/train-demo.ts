@@ -31,13 +31,12 @@ const RECIPE = {
   config: 'mm-small',
   seed: 0,
   batch: 32,
-  // `--image-video-pairs` (stage 2 aligning video with image) was tried and lost: BENCHMARKS.md.
-  synth: { imageVideoPairs: false },
   stages: {
     1: { steps: 300, lr: 1e-3, batch: 32 },
+    // (Image + video pairs in stage 2, `data synth --image-video-pairs`, were tried and lost: BENCHMARKS.md.)
     2: { steps: 900, lr: 1e-3, batch: 128 },
     // 4900 steps: 4288 of instruction tuning (encoders fixed) and, every 8th, a stage-2 contrastive batch that keeps training them
-    // (a replay every 4th, in 4300 steps of the same time, gave less QA: BENCHMARKS.md).
+    // (a replay every 4th, in 4300 steps of the same time, gave less QA before the Gather-gradient fix: BENCHMARKS.md).
     3: { steps: 4900, lr: 1e-3, batch: 32, freeze: ['encoders.', 'heads.'], replay: { stage: 2, every: 8, batch: 128 } },
   } as Record<Stage, StageSettings>,
 };
@@ -58,7 +57,7 @@ const manifest = join(dataDir, 'manifest.jsonl');
 if (!existsSync(manifest)) {
   const n = Number(values.scenes);
   const bar = new ProgressBar('synth', n);
-  await generateSynth(dataDir, { n, seed: 1, ...RECIPE.synth }, (done) => bar.update(done));
+  await generateSynth(dataDir, { n, seed: 1 }, (done) => bar.update(done));
   bar.finish();
 }
 const stages: Stage[] = values['no-stage2'] ? [1, 3] : [1, 2, 3];
@@ -101,7 +100,7 @@ const card = [
   'The demo model of mixmodal: mm-small (configs/models/mm-small.json) trained on the synthetic multimodal world.',
   '',
   `- Command: \`${command}\``,
-  `- Data: \`mixmodal data synth --n ${values.scenes} --seed 1${RECIPE.synth.imageVideoPairs ? ' --image-video-pairs' : ''}\` (${run.data.train.length} training examples; test split ${test.examples.length} examples)`,
+  `- Data: \`mixmodal data synth --n ${values.scenes} --seed 1\` (${run.data.train.length} training examples; test split ${test.examples.length} examples)`,
   `- Recipe: stages ${stages.join(', ')}; ${stages.map((s) => describeStage(s, settings[s])).join('; ')}; seed ${RECIPE.seed}`,
   `- Time on this machine (2 cores): ${(trainSeconds / 60).toFixed(1)} min for data + training, ${(totalSeconds / 60).toFixed(1)} min with evaluation${values.resume ? ' (this invocation only: it resumed a run)' : ''}`,
   '',
