@@ -4,7 +4,9 @@
  * and fits a least-squares linear probe (ridge 1e-2, closed form) from each
  * token to its patch row and to its column (one-hot), on the first 80% of the
  * images; prints the accuracy on the rest, for the patch grid and for the
- * 2×2-merged grid the fusion sees. Chance is 1 / grid side.
+ * 2×2-merged grid the fusion sees (chance is 1 / grid side); then, the same
+ * way, from the token under each object's centre to that object's shape,
+ * colour and size (scenes.jsonl gives them).
  *
  *   npx tsx scripts/probe-token-positions.ts --from DIR --data SYNTH_DIR [--images N]
  *
@@ -14,11 +16,16 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTokenizer } from '../src/data/tokenizer/index.js';
+import { emitModel } from '../src/graph/emit-onnx.js';
+import { Graph } from '../src/graph/graph.js';
 import { loadModelConfig } from '../src/model/config.js';
-import { ParamStore } from '../src/runtime/param-store.js';
+import { ImageEncoder } from '../src/model/encoders/index.js';
+import { Session } from '../src/runtime/session.js';
+import { stackMedia } from '../src/train/batches.js';
 import { loadDataset } from '../src/train/dataset.js';
-import { EncoderFeatureCache } from '../src/train/encoder-features.js';
 import { loadWeights } from '../src/train/model-folder.js';
+import { COLOURS, SHAPES, SIZES } from '../src/data/synth/vocab.js';
+import { readSynthScenes } from './linear-probe.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,37 +44,48 @@ if (!Number.isInteger(n) || n < 10) throw new Error(`--images must be an integer
 
 const cfg = loadModelConfig(join(values.from, 'config.json'));
 const tok = await loadTokenizer(join(values.from, 'tokenizer.json'));
-const store = ParamStore.from((await loadWeights(values.from, cfg)).params);
+const { params } = await loadWeights(values.from, cfg);
 const test = await loadDataset(join(values.data!, 'manifest.jsonl'), cfg, tok, { split: 'test' });
 const seen = new Set<string>();
 const examples = test.examples.filter((ex) => ex.image && ex.files.image && !seen.has(ex.files.image) && seen.add(ex.files.image)).slice(0, n);
-const cache = new EncoderFeatureCache(cfg, store);
+// The image encoder alone (parameters encoders.image.*), as the fusion stack receives its tokens.
+const g = new Graph('image-tokens');
+const encoder = g.withScope('encoders', () => new ImageEncoder(g, 'image', cfg.image));
+const tokensOut = encoder.apply(g.input('image', 'float32', ['batch', 3, cfg.image.imageSize, cfg.image.imageSize])).tokens; // [B, T, D]
+const session = await Session.create(emitModel(g, { outputs: [{ name: 'tokens', value: tokensOut }] }));
+const weights = Object.fromEntries([...g.params.keys()].map((p) => [p, params.get(p)!]));
 const d = cfg.core.dim;
 const rows: Float32Array[] = []; // one [T, D] block per image
 for (let i = 0; i < examples.length; i += 32) {
-  const t = (await cache.feeds(examples.slice(i, i + 32), ['image'])).image_tokens!; // [b, T, D]
+  const t = (await session.run({ ...weights, image: stackMedia(examples.slice(i, i + 32), 'image', cfg) })).tokens!; // [b, T, D]
   const per = t.shape[1]! * d;
   for (let b = 0; b < t.shape[0]!; b++) rows.push((t.data as Float32Array).slice(b * per, (b + 1) * per));
 }
-await cache.release();
+await session.release();
 const side = cfg.image.imageSize / cfg.image.patchSize;
 const tokens = side * side;
 const split = Math.floor(examples.length * 0.8);
 
-/** Accuracy of a ridge probe from token features to `label(t)` ∈ [0, k), fitted on images [0, split), tested on the rest. */
-function probe(label: (t: number) => number, k: number): number {
+/** One probe sample: token `token` of image `image` and its class. */
+interface Sample {
+  image: number;
+  token: number;
+  label: number;
+}
+
+/** Accuracy of a ridge probe from token features to a class ∈ [0, k), fitted on the samples of images [0, split), tested on the rest. */
+function probe(samples: readonly Sample[], k: number): number {
   const p = d + 1; // features and a bias
   const xtx = new Float64Array(p * p);
   const xty = new Float64Array(p * k);
   const x = new Float64Array(p);
-  for (let i = 0; i < split; i++) {
-    for (let t = 0; t < tokens; t++) {
-      for (let j = 0; j < d; j++) x[j] = rows[i]![t * d + j]!;
-      x[d] = 1;
-      for (let a = 0; a < p; a++) {
-        for (let b = 0; b <= a; b++) xtx[a * p + b] += x[a]! * x[b]!;
-        xty[a * k + label(t)] += x[a]!;
-      }
+  const features = (s: Sample) => rows[s.image]!.subarray(s.token * d, (s.token + 1) * d);
+  for (const s of samples.filter((s) => s.image < split)) {
+    x.set(features(s));
+    x[d] = 1;
+    for (let a = 0; a < p; a++) {
+      for (let b = 0; b <= a; b++) xtx[a * p + b] += x[a]! * x[b]!;
+      xty[a * k + s.label] += x[a]!;
     }
   }
   for (let a = 0; a < p; a++) {
@@ -75,22 +93,19 @@ function probe(label: (t: number) => number, k: number): number {
     for (let b = 0; b < a; b++) xtx[b * p + a] = xtx[a * p + b]!;
   }
   const w = solve(xtx, xty, p, k); // [p, k]
-  let right = 0;
-  let all = 0;
-  for (let i = split; i < rows.length; i++) {
-    for (let t = 0; t < tokens; t++) {
-      let best = 0;
-      let bestScore = -Infinity;
-      for (let c = 0; c < k; c++) {
-        let s = w[d * k + c]!;
-        for (let j = 0; j < d; j++) s += rows[i]![t * d + j]! * w[j * k + c]!;
-        if (s > bestScore) [best, bestScore] = [c, s];
-      }
-      right += best === label(t) ? 1 : 0;
-      all++;
+  const test = samples.filter((s) => s.image >= split);
+  const right = test.filter((s) => {
+    const f = features(s);
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let c = 0; c < k; c++) {
+      let score = w[d * k + c]!;
+      for (let j = 0; j < d; j++) score += f[j]! * w[j * k + c]!;
+      if (score > bestScore) [best, bestScore] = [c, score];
     }
-  }
-  return right / all;
+    return best === s.label;
+  }).length;
+  return right / test.length;
 }
 
 /** Solves A X = B for symmetric positive definite A [p, p] (Cholesky), B [p, k]. */
@@ -122,6 +137,19 @@ function solve(a: Float64Array, b: Float64Array, p: number, k: number): Float64A
 
 const row = (t: number) => Math.floor(t / side);
 const col = (t: number) => t % side;
+const everyToken = (label: (t: number) => number): Sample[] => rows.flatMap((_, image) => Array.from({ length: tokens }, (_, token) => ({ image, token, label: label(token) })));
 console.log(`${values.from}: ${rows.length} test images, ${tokens} tokens each (${side}×${side}), probe fitted on ${split}`);
-console.log(`patch row ${probe(row, side).toFixed(3)}, column ${probe(col, side).toFixed(3)} (chance ${(1 / side).toFixed(3)})`);
-console.log(`2×2-merged row ${probe((t) => Math.floor(row(t) / 2), side / 2).toFixed(3)}, column ${probe((t) => Math.floor(col(t) / 2), side / 2).toFixed(3)} (chance ${(2 / side).toFixed(3)})`);
+console.log(`patch row ${probe(everyToken(row), side).toFixed(3)}, column ${probe(everyToken(col), side).toFixed(3)} (chance ${(1 / side).toFixed(3)})`);
+console.log(`2×2-merged row ${probe(everyToken((t) => Math.floor(row(t) / 2)), side / 2).toFixed(3)}, column ${probe(everyToken((t) => Math.floor(col(t) / 2)), side / 2).toFixed(3)} (chance ${(2 / side).toFixed(3)})`);
+
+// The object at a token: each object's centre token → its shape, colour and size.
+const scenes = new Map(readSynthScenes(values.data!).map((sc) => [sc.id, sc]));
+const objects = examples.flatMap((ex, image) =>
+  scenes.get(ex.id.split('-')[0]!)!.objects.map((o) => ({ image, token: Math.min(side - 1, Math.floor(o.y * side)) * side + Math.min(side - 1, Math.floor(o.x * side)), o })),
+);
+const attribute = <T extends string>(values: readonly T[], pick: (o: (typeof objects)[number]['o']) => T) => {
+  const samples = objects.map(({ image, token, o }) => ({ image, token, label: values.indexOf(pick(o)) }));
+  const counts = values.map((_, c) => samples.filter((s) => s.image >= split && s.label === c).length);
+  return `${probe(samples, values.length).toFixed(3)} (majority ${(Math.max(...counts) / counts.reduce((a, b) => a + b, 0)).toFixed(3)})`;
+};
+console.log(`${objects.length} objects; at its centre token: shape ${attribute(SHAPES, (o) => o.shape)}, colour ${attribute(COLOURS, (o) => o.colour)}, size ${attribute(SIZES, (o) => o.size)}`);

@@ -9,14 +9,10 @@
  * | `image`      | float32 | [batch, 3, imageSize, imageSize], 0..1  |
  * | `audio`      | float32 | [batch, sampleRate·maxAudioSeconds]     |
  * | `video`      | float32 | [batch, videoFrames, 3, videoSize, videoSize] |
- *
- * In place of a media input `m`, a graph may take that encoder's outputs
- * (declareFeatureInputs): `m_tokens` float32 [batch, m_len, D] and
- * `m_pooled` float32 [batch, D].
  */
 import type { Graph } from '../graph/graph.js';
 import type { ModelConfig } from './config.js';
-import type { MediaModality, Modality } from './modalities.js';
+import type { Modality } from './modalities.js';
 import type { ModelInputs } from './multimodal-model.js';
 
 /** Samples of an audio input: clips are padded or cut to maxAudioSeconds. */
@@ -47,16 +43,4 @@ export function declareModelInputs(g: Graph, cfg: ModelConfig, signature: readon
     }
   }
   return inputs;
-}
-
-/**
- * Declares encoder-output inputs (`<m>_tokens` [batch, <m>_len, D],
- * `<m>_pooled` [batch, D]) for the media modalities in `modalities`, as
- * ModelInputs.features.
- */
-export function declareFeatureInputs(g: Graph, cfg: ModelConfig, modalities: readonly MediaModality[]): NonNullable<ModelInputs['features']> {
-  const d = cfg.core.dim;
-  return Object.fromEntries(
-    modalities.map((m) => [m, { tokens: g.input(`${m}_tokens`, 'float32', ['batch', `${m}_len`, d]), pooled: g.input(`${m}_pooled`, 'float32', ['batch', d]) }]),
-  );
 }

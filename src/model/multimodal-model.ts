@@ -15,7 +15,7 @@ import type { MoeOutput, RemoteExperts } from '../moe/moe-layer.js';
 import type { ModelConfig } from './config.js';
 import { AudioEncoder, ImageEncoder, TextEncoder, VideoEncoder, type EncoderOutput } from './encoders/index.js';
 import { FusionStack } from './fusion.js';
-import { MEDIA_MODALITIES, MODALITIES, modalitySignature, type MediaModality, type Modality } from './modalities.js';
+import { modalitySignature, type Modality } from './modalities.js';
 import { ModalityRouter, type ModalityGateStrategy } from './modality-router.js';
 import { ProjectionHead } from './projection-head.js';
 import { TextDecoder } from './text-decoder.js';
@@ -30,17 +30,6 @@ export interface ModelInputs {
   audio?: Value;
   /** Frames float32 [B, F, 3, H, W]. */
   video?: Value;
-  /**
-   * Encoder outputs given in place of a media input: tokens [B, T_m, D] and
-   * pooled [B, D] of a fixed encoder, computed once per media item
-   * (train/encoder-features.ts). The model is then built without that encoder.
-   */
-  features?: Partial<Record<MediaModality, { tokens: Value; pooled: Value }>>;
-}
-
-export interface ModelBuildOptions {
-  /** Media modalities whose encoder outputs come in as `ModelInputs.features`: their encoders are not built. */
-  features?: readonly MediaModality[];
 }
 
 export interface ForwardOptions {
@@ -88,16 +77,14 @@ export class MultimodalModel {
     readonly g: Graph,
     readonly cfg: ModelConfig,
     present: Iterable<Modality>,
-    o: ModelBuildOptions = {},
   ) {
     const sig = modalitySignature(present);
     if (sig.length === 0) throw new Error('a model graph needs at least one modality');
-    const encoded = (m: Modality) => sig.includes(m) && !(o.features as readonly Modality[] | undefined)?.includes(m);
     g.withScope('encoders', () => {
-      if (encoded('text')) (this as { text?: TextEncoder }).text = new TextEncoder(g, 'text', cfg.text);
-      if (encoded('image')) (this as { image?: ImageEncoder }).image = new ImageEncoder(g, 'image', cfg.image);
-      if (encoded('audio')) (this as { audio?: AudioEncoder }).audio = new AudioEncoder(g, 'audio', cfg.audio);
-      if (encoded('video')) (this as { video?: VideoEncoder }).video = new VideoEncoder(g, 'video', cfg.video);
+      if (sig.includes('text')) (this as { text?: TextEncoder }).text = new TextEncoder(g, 'text', cfg.text);
+      if (sig.includes('image')) (this as { image?: ImageEncoder }).image = new ImageEncoder(g, 'image', cfg.image);
+      if (sig.includes('audio')) (this as { audio?: AudioEncoder }).audio = new AudioEncoder(g, 'audio', cfg.audio);
+      if (sig.includes('video')) (this as { video?: VideoEncoder }).video = new VideoEncoder(g, 'video', cfg.video);
     });
     g.withScope('heads', () => {
       for (const m of sig) this.heads[m] = new ProjectionHead(g, m, cfg.core.dim, cfg.core.embedDim);
@@ -130,20 +117,13 @@ export class MultimodalModel {
   }
 
   forward(inputs: ModelInputs, o: ForwardOptions): ModelOutputs {
-    const given = inputs.features ?? {};
-    const present = modalitySignature(MODALITIES.filter((m) => (m !== 'text' && given[m]) || inputs[m]));
+    const present = modalitySignature((Object.keys(inputs) as Modality[]).filter((m) => inputs[m]));
+    for (const m of present) if (!this[m]) throw new Error(`the model graph was built without a ${m} encoder`);
     const encoders: Partial<Record<Modality, EncoderOutput>> = {};
-    for (const m of present) {
-      const features = m === 'text' ? undefined : given[m];
-      if (features && inputs[m]) throw new Error(`${m}: give either the media input or its encoder features, not both`);
-      if (!features && !this[m]) throw new Error(`the model graph was built without a ${m} encoder`);
-    }
     if (inputs.text) encoders.text = this.text!.apply(inputs.text.ids, inputs.text.mask);
-    for (const m of MEDIA_MODALITIES) {
-      const features = given[m];
-      if (features) encoders[m] = { ...features };
-      else if (inputs[m]) encoders[m] = this[m]!.apply(inputs[m]);
-    }
+    if (inputs.image) encoders.image = this.image!.apply(inputs.image);
+    if (inputs.audio) encoders.audio = this.audio!.apply(inputs.audio);
+    if (inputs.video) encoders.video = this.video!.apply(inputs.video);
     const embeddings: Partial<Record<Modality, Value>> = {};
     this.g.withScope('heads', () => {
       for (const m of present) embeddings[m] = this.heads[m]!.apply(encoders[m]!.pooled); // [B, E]

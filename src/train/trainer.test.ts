@@ -6,7 +6,6 @@ import { generateSynth } from '../data/synth/generate.js';
 import { readManifestTexts, trainBpe, type BpeTokenizer } from '../data/tokenizer/index.js';
 import { loadModelConfig } from '../model/config.js';
 import { loadDataset, type DatasetExample } from './dataset.js';
-import { fixedEncoders } from './encoder-features.js';
 import { extendedPosition, METRICS_FILE, replayPlan, Trainer, type TrainerOptions } from './trainer.js';
 
 const cfg = loadModelConfig('mm-tiny');
@@ -74,29 +73,6 @@ describe('Trainer', () => {
     expect(encoder.length).toBeGreaterThan(0);
     expect(encoder.every(([, n]) => n === 0)).toBe(true);
     expect(steps.get('decoder.tokens.weight')).toBe(2);
-  });
-
-  it('fixed encoders are run once per media item in stage 3: the same losses as running them every step (1e-5)', async () => {
-    const settings = { ...options.stageSettings, 3: { steps: 6, lr: 3e-3, freeze: ['encoders.', 'heads.'] } };
-    const logs: string[] = [];
-    const opts = { ...options, stageSettings: settings };
-    await new Trainer(cfg, tok, data, join(root, 'features-on'), opts, { onLog: (l) => logs.push(l) }).run();
-    await new Trainer(cfg, tok, data, join(root, 'features-off'), { ...opts, reuseEncoderFeatures: false }).run();
-    expect(logs.some((l) => /stage 3: the image, audio, video encoders are fixed/.test(l))).toBe(true);
-    const on = trainRecords(join(root, 'features-on'));
-    const off = trainRecords(join(root, 'features-off'));
-    expect(on.map((r) => r.task)).toEqual(off.map((r) => r.task));
-    expect(on.filter((r) => r.task.startsWith('s3.') && r.task !== 's3.instruct.text').length).toBeGreaterThan(2); // steps that read media
-    on.forEach((r, i) => expect(Math.abs(r.loss - off[i]!.loss)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(off[i]!.loss))));
-  });
-
-  it('fixedEncoders: the media encoders a stage fixes and no replayed batch trains', () => {
-    const base = { 1: { steps: 1, lr: 1 }, 2: { steps: 1, lr: 1 }, 3: { steps: 1, lr: 1 } };
-    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.', 'heads.'] } })).toEqual(['image', 'audio', 'video']);
-    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.image.'] } })).toEqual(['image']);
-    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.image.stem.'] } })).toEqual([]); // only part of it
-    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.'], replay: { stage: 2, every: 4 } } })).toEqual([]); // stage 2 trains them
-    expect(fixedEncoders(3, { ...base, 2: { steps: 1, lr: 1, freeze: ['encoders.audio.'] }, 3: { steps: 1, lr: 1, freeze: ['encoders.'], replay: { stage: 2, every: 4 } } })).toEqual(['audio']);
   });
 
   it('replayPlan interleaves every n-th step and numbers both streams without gaps', () => {
