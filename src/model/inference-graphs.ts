@@ -92,12 +92,13 @@ export function buildEncodeGraph(cfg: ModelConfig, signature: readonly Modality[
 /**
  * The cheap embedding path: encoders and projection heads only (no modality
  * router, fusion stack or MoE), outputs `embedding.<m>` [B, E] for each m of
- * `signature`; the same values as the encode graph's embeddings.
+ * `signature`; the same values as the encode graph's embeddings. With 'cls'
+ * pooling each encoder's last block runs for the cls row only (MultimodalModel.embed).
  */
 export function buildEmbedGraph(cfg: ModelConfig, signature: readonly Modality[]): Graph {
   const g = new Graph(`embed.${signature.join('+')}`);
   const model = new MultimodalModel(g, cfg, signature);
-  const out = model.forward(declareModelInputs(g, cfg, signature), { training: false, encodersOnly: true });
+  const out = model.embed(declareModelInputs(g, cfg, signature));
   for (const m of out.signature) g.output(`embedding.${m}`, out.embeddings[m]!); // [B, E]
   return g;
 }

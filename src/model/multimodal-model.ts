@@ -13,7 +13,7 @@ import * as op from '../graph/ops/index.js';
 import type { Value } from '../graph/value.js';
 import type { MoeOutput, RemoteExperts } from '../moe/moe-layer.js';
 import type { ModelConfig } from './config.js';
-import { AudioEncoder, ImageEncoder, TextEncoder, VideoEncoder, type EncoderOutput } from './encoders/index.js';
+import { AudioEncoder, ImageEncoder, TextEncoder, VideoEncoder, type EncodeOptions, type EncoderOutput, type EncoderResult } from './encoders/index.js';
 import { FusionStack } from './fusion.js';
 import { modalitySignature, type Modality } from './modalities.js';
 import { ModalityRouter, type ModalityGateStrategy } from './modality-router.js';
@@ -117,17 +117,7 @@ export class MultimodalModel {
   }
 
   forward(inputs: ModelInputs, o: ForwardOptions): ModelOutputs {
-    const present = modalitySignature((Object.keys(inputs) as Modality[]).filter((m) => inputs[m]));
-    for (const m of present) if (!this[m]) throw new Error(`the model graph was built without a ${m} encoder`);
-    const encoders: Partial<Record<Modality, EncoderOutput>> = {};
-    if (inputs.text) encoders.text = this.text!.apply(inputs.text.ids, inputs.text.mask);
-    if (inputs.image) encoders.image = this.image!.apply(inputs.image);
-    if (inputs.audio) encoders.audio = this.audio!.apply(inputs.audio);
-    if (inputs.video) encoders.video = this.video!.apply(inputs.video);
-    const embeddings: Partial<Record<Modality, Value>> = {};
-    this.g.withScope('heads', () => {
-      for (const m of present) embeddings[m] = this.heads[m]!.apply(encoders[m]!.pooled); // [B, E]
-    });
+    const { present, encoders, embeddings } = this.encodeAndProject(inputs);
     const zero = this.g.scalar(0);
     if (o.encodersOnly) return { signature: present, encoders, embeddings, moe: [], auxLoss: zero };
 
@@ -146,5 +136,31 @@ export class MultimodalModel {
       moe: fused.moe,
       auxLoss,
     };
+  }
+
+  /**
+   * The embeddings alone (the embed graph): each encoder computes only its
+   * pooled vector (EncodeOptions.pooledOnly), then its head. The same values
+   * as forward's embeddings, without the tokens.
+   */
+  embed(inputs: ModelInputs): Pick<ModelOutputs, 'signature' | 'embeddings'> {
+    const { present, embeddings } = this.encodeAndProject(inputs, { pooledOnly: true });
+    return { signature: present, embeddings };
+  }
+
+  /** Runs the encoders of the present inputs and the heads on their pooled vectors. */
+  private encodeAndProject<P extends boolean = false>(inputs: ModelInputs, o: EncodeOptions<P> = {}) {
+    const present = modalitySignature((Object.keys(inputs) as Modality[]).filter((m) => inputs[m]));
+    for (const m of present) if (!this[m]) throw new Error(`the model graph was built without a ${m} encoder`);
+    const encoders: Partial<Record<Modality, EncoderResult<P>>> = {};
+    if (inputs.text) encoders.text = this.text!.apply(inputs.text.ids, inputs.text.mask, o);
+    if (inputs.image) encoders.image = this.image!.apply(inputs.image, o);
+    if (inputs.audio) encoders.audio = this.audio!.apply(inputs.audio, o);
+    if (inputs.video) encoders.video = this.video!.apply(inputs.video, o);
+    const embeddings: Partial<Record<Modality, Value>> = {};
+    this.g.withScope('heads', () => {
+      for (const m of present) embeddings[m] = this.heads[m]!.apply(encoders[m]!.pooled); // [B, E]
+    });
+    return { present, encoders, embeddings };
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { emitModel } from '../graph/emit-onnx.js';
 import { Graph } from '../graph/graph.js';
 import type { HostTensor } from '../graph/host-tensor.js';
+import type { Value } from '../graph/value.js';
 import { initParams } from '../runtime/init-params.js';
 import { Session, toOrtTensor as toOrt } from '../runtime/session.js';
 import { MultiHeadAttention } from './attention.js';
@@ -60,25 +61,51 @@ function referenceAttention(p: Map<string, HostTensor>, x: Float32Array, b: numb
   return ctx.flatMap((row) => Array.from({ length: D }, (_, o) => row.reduce((s, c, i) => s + c * w[i * D + o]!, bias[o]!)));
 }
 
+/** The attention kinds under test: [label, causal]. */
+const KINDS: [string, boolean][] = [
+  ['bidirectional with a key padding mask', false],
+  ['causal', true],
+];
+
+/** Real keys of the B = 2 rows of T = 4 (false = padding), and as the `mask` feed. */
+const KEEP = [true, true, false, true, true, true, true, false];
+const KEEP_MASK: HostTensor = { dtype: 'bool', shape: [B, T], data: Uint8Array.from(KEEP.map(Number)) };
+
+/** A graph with inputs x [batch, seq, D] and mask bool [batch, seq]; the mask is the key padding mask unless causal. */
+function graphWithInputs(name: string, causal: boolean): { g: Graph; x: Value; keyPaddingMask?: Value } {
+  const g = new Graph(name);
+  const x = g.input('x', 'float32', ['batch', 'seq', D]);
+  const mask = g.input('mask', 'bool', ['batch', 'seq']);
+  return { g, x, keyPaddingMask: causal ? undefined : mask };
+}
+
 describe('MultiHeadAttention', () => {
-  it.each([
-    ['bidirectional with a key padding mask', false],
-    ['causal', true],
-  ])('matches a TypeScript reference: %s', async (_, causal) => {
-    const g = new Graph('attn');
-    const x = g.input('x', 'float32', ['batch', 'seq', D]);
-    const mask = g.input('mask', 'bool', ['batch', 'seq']);
+  it.each(KINDS)('matches a TypeScript reference: %s', async (_, causal) => {
+    const { g, x, keyPaddingMask } = graphWithInputs('attn', causal);
     const attn = new MultiHeadAttention(g, 'attn', { dim: D, heads: H });
-    g.output('y', attn.apply(x, { causal, keyPaddingMask: causal ? undefined : mask }));
+    g.output('y', attn.apply(x, { causal, keyPaddingMask }));
     const params = initParams(g, 5);
     const xs = f32([B, T, D], (i) => Math.sin(i * 1.3));
-    const keep = [true, true, false, true, true, true, true, false];
-    const out = await run(g, params, { x: xs, mask: { dtype: 'bool', shape: [B, T], data: Uint8Array.from(keep.map(Number)) } });
+    const out = await run(g, params, { x: xs, mask: KEEP_MASK });
     const y = out.y!.data as Float32Array;
     for (let b = 0; b < B; b++) {
-      const ref = referenceAttention(params, xs.data as Float32Array, b, causal, causal ? undefined : keep.slice(b * T, b * T + T));
+      const ref = referenceAttention(params, xs.data as Float32Array, b, causal, causal ? undefined : KEEP.slice(b * T, b * T + T));
       ref.forEach((r, i) => expect(y[b * T * D + i]).toBeCloseTo(r, 5));
     }
+  });
+
+  it.each(KINDS)('a block with queryRows gives the first rows of the full pass (keys and values still from every row): %s', async (_, causal) => {
+    const { g, x, keyPaddingMask } = graphWithInputs('rows', causal);
+    const block = new TransformerBlock(g, 'block', { dim: D, heads: H, causal });
+    g.output('full', block.apply(x, { keyPaddingMask }));
+    g.output('first', block.apply(x, { keyPaddingMask, queryRows: 2 })); // [B, 2, D]
+    expect([...g.params.keys()].every((k) => k.startsWith('block.'))).toBe(true); // one set of weights for both
+    const params = initParams(g, 6);
+    const out = await run(g, params, { x: f32([B, T, D], (i) => Math.cos(i * 0.9)), mask: KEEP_MASK });
+    const full = out.full!.data as Float32Array;
+    const got = out.first!.data as Float32Array;
+    expect(out.first!.shape).toEqual([B, 2, D]);
+    for (let b = 0; b < B; b++) for (let i = 0; i < 2 * D; i++) expect(got[b * 2 * D + i]).toBeCloseTo(full[b * T * D + i]!, 5);
   });
 
   it('a decoder block with a KV cache gives the same outputs step by step as in one causal pass', async () => {

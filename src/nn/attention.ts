@@ -71,7 +71,11 @@ export class MultiHeadAttention {
     ]);
   }
 
-  /** Self-attention (or cross-attention when `memory` [B, S, kvDim] is given): [B, T, D] → [B, T, D]. */
+  /**
+   * Self-attention, or attention from x to `memory` [B, S, kvDim]
+   * (cross-attention, or self-attention with the first T of S positions as
+   * the queries): [B, T, D] → [B, T, D].
+   */
   apply(x: Value, o: AttendOptions & { memory?: Value } = {}): Value {
     return this.g.withScope(this.name, () => this.attend(x, this.projectKeyValues(o.memory ?? x), o, null));
   }

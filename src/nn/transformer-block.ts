@@ -75,11 +75,19 @@ export class TransformerBlock {
     ]);
   }
 
-  /** [B, T, D] → [B, T, D]. */
-  apply(x: Value, o: BlockOptions = {}): Value {
+  /**
+   * [B, T, D] → [B, T, D]; with `queryRows` = Q only the outputs at the first
+   * Q positions, [B, Q, D]: every position still gives keys and values, but
+   * queries, residuals and the MLP run on those rows alone (e.g. a cls token's
+   * last block).
+   */
+  apply(x: Value, o: BlockOptions & { queryRows?: number } = {}): Value {
+    const q = o.queryRows;
     return this.g.withScope(this.name, () => {
-      const a = this.attn.apply(this.ln1.apply(x), { keyPaddingMask: o.keyPaddingMask, causal: this.cfg.causal }); // [B, T, D]
-      return this.feedForward(this.crossAttend(op.add(x, a), o)); // [B, T, D]
+      const h = this.ln1.apply(x); // [B, T, D]
+      const rows = (v: Value) => (q === undefined ? v : op.slice(v, [0], [q], [1])); // [B, Q, D]
+      const a = this.attn.apply(rows(h), { memory: h, keyPaddingMask: o.keyPaddingMask, causal: this.cfg.causal }); // [B, Q, D]
+      return this.feedForward(this.crossAttend(op.add(rows(x), a), o)); // [B, Q, D]
     });
   }
 

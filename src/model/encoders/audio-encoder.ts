@@ -11,7 +11,7 @@ import type { Value } from '../../graph/value.js';
 import { Embedding } from '../../nn/embedding.js';
 import { Linear } from '../../nn/linear.js';
 import { validateAudioEncoderConfig, type AudioEncoderConfig, type AudioEncoderOptions } from './config.js';
-import { checkInput, EncoderStack, positionRows, staticDim, type EncoderOutput } from './encoder-common.js';
+import { checkInput, EncoderStack, positionRows, staticDim, type EncodeOptions, type EncoderResult } from './encoder-common.js';
 import { logMelSpectrogram, melFrameCount } from './mel.js';
 
 /**
@@ -65,9 +65,10 @@ export class AudioEncoder {
    * Mono waveform float32 [B, L] at sampleRate → tokens [B, T, D] with
    * T = tokenCount(L), pooled [B, D]. Token i reads frames
    * [i·F, (i+1)·F), features ordered (frame, mel). L must be static,
-   * ≤ maxSamples, and long enough for one token.
+   * ≤ maxSamples, and long enough for one token. `o.pooledOnly`: see
+   * EncoderStack.applyPooled.
    */
-  apply(waveform: Value): EncoderOutput {
+  apply<P extends boolean = false>(waveform: Value, o: EncodeOptions<P> = {}): EncoderResult<P> {
     const what = `AudioEncoder ${this.path}: input waveform`;
     checkInput(waveform, what, ['float32'], ['batch', 'samples']);
     const samples = staticDim(waveform, 1, what, 'samples');
@@ -86,7 +87,7 @@ export class AudioEncoder {
       const used = t * f === mel.shape[1] ? mel : op.slice(mel, [0], [t * f], [1]); // [B, T·F, M]
       const patches = op.reshape(used, [0, t, f * m]); // [B, T, F·M]
       const pos = positionRows(this.positions.weight, t); // [T, D]
-      return this.stack.applyPooled(op.add(this.patch.apply(patches), pos)); // [B, T, D], [B, D]
+      return this.stack.applyPooled(op.add(this.patch.apply(patches), pos), undefined, o); // [B, T, D], [B, D]
     });
   }
 }

@@ -20,6 +20,19 @@ export interface EncoderOutput {
   mask?: Value;
 }
 
+/** Options of an encoder's apply. */
+export interface EncodeOptions<P extends boolean = boolean> {
+  /**
+   * Compute the pooled vector only (the embed graph): with 'cls' pooling the
+   * last block runs for the cls row alone; the tokens are then absent.
+   * Default false.
+   */
+  pooledOnly?: P;
+}
+
+/** An encoder's output: without tokens when only the pooled vector was asked for (P = true). */
+export type EncoderResult<P extends boolean = false> = P extends true ? Omit<EncoderOutput, 'tokens'> & { tokens?: undefined } : EncoderOutput;
+
 /**
  * The transformer on top of a front-end: `layers` pre-norm blocks
  * (`<scope>.layers.<i>`) and, since pre-norm blocks leave the residual stream
@@ -47,28 +60,39 @@ export class EncoderStack {
    * Runs the blocks and pools: 'mean' = the (masked) mean of the output
    * tokens; 'cls' = the output at a learned token prepended to the sequence
    * (ViT / BERT), which the blocks can fill with an ordered summary — a mean
-   * forgets the order of what it averages. Tokens come back without it.
+   * forgets the order of what it averages. Tokens come back without it; with
+   * `pooledOnly` they do not come back, and 'cls' runs the last block for
+   * the cls row alone (its keys and values still from every token).
    */
-  applyPooled(x: Value, mask?: Value): { tokens: Value; pooled: Value } {
+  applyPooled<P extends boolean = false>(x: Value, mask?: Value, o: EncodeOptions<P> = {}): EncoderResult<P> {
     if (!this.cls) {
       const tokens = this.apply(x, mask); // [B, T, D]
-      return { tokens, pooled: mask ? maskedMeanPool(tokens, mask) : meanPool(tokens) }; // [B, T, D], [B, D]
+      const pooled = mask ? maskedMeanPool(tokens, mask) : meanPool(tokens); // [B, D]
+      return (o.pooledOnly ? { pooled } : { tokens, pooled }) as EncoderResult<P>;
     }
     const g = this.g;
     const batch = op.slice(op.shapeOf(x), [0], [1]); // [1] B
     const cls = op.expand(op.reshape(this.cls, [1, 1, -1]), op.concat([batch, g.ints([1, this.cls.shape[0] as number])], 0)); // [B, 1, D]
     const clsMask = mask ? op.concat([op.expand(g.constant({ dtype: 'bool', shape: [1, 1], data: Uint8Array.of(1) }), op.concat([batch, g.ints([1])], 0)), mask], 1) : undefined; // [B, 1 + T]
-    const out = this.apply(op.concat([cls, x], 1), clsMask); // [B, 1 + T, D]
+    const seq = op.concat([cls, x], 1); // [B, 1 + T, D]
+    if (o.pooledOnly) return { pooled: op.squeeze(this.apply(seq, clsMask, { queryRows: 1 }), [1]) } as EncoderResult<P>; // [B, D]
+    const out = this.apply(seq, clsMask); // [B, 1 + T, D]
     const pooled = op.squeeze(op.slice(out, [0], [1], [1]), [1]); // [B, D]
     const tokens = op.slice(out, [1], [2 ** 31 - 1], [1]); // [B, T, D]
-    return { tokens, pooled };
+    return { tokens, pooled } as EncoderResult<P>;
   }
 
-  /** [B, T, D] → [B, T, D]; `mask` (bool [B, T], true = real) keeps padding out of every attention. */
-  apply(x: Value, mask?: Value): Value {
+  /**
+   * [B, T, D] → [B, T, D]; `mask` (bool [B, T], true = real) keeps padding out
+   * of every attention. With `queryRows` = Q the last block computes only the
+   * first Q positions → [B, Q, D] (see TransformerBlock.apply).
+   */
+  apply(x: Value, mask?: Value, o: { queryRows?: number } = {}): Value {
     let h = x;
     this.g.withScope('layers', () => {
-      for (const b of this.blocks) h = b.apply(h, { keyPaddingMask: mask }); // [B, T, D]
+      this.blocks.forEach((b, i) => {
+        h = b.apply(h, { keyPaddingMask: mask, queryRows: i === this.blocks.length - 1 ? o.queryRows : undefined }); // [B, T, D] ([B, Q, D] last)
+      });
     });
     return this.norm ? this.norm.apply(h) : h; // [B, T, D]
   }

@@ -14,7 +14,7 @@ import type { Value } from '../../graph/value.js';
 import { Embedding } from '../../nn/embedding.js';
 import { Linear } from '../../nn/linear.js';
 import { PIXEL_STATS, validateImageEncoderConfig, type ImageEncoderConfig, type ImageEncoderOptions, type PixelNormalization } from './config.js';
-import { checkInput, EncoderStack, gridPositions, positionRows, type EncoderOutput } from './encoder-common.js';
+import { checkInput, EncoderStack, gridPositions, positionRows, type EncodeOptions, type EncoderResult } from './encoder-common.js';
 import { patchify, type PatchGrid, type PatchifyOptions } from './patchify.js';
 import { ConvStem } from '../../nn/conv-stem.js';
 
@@ -61,15 +61,19 @@ export interface PatchEncoderLayers {
  * What ImageEncoder and VideoEncoder run inside their scope: normalise the
  * pixels, cut patches (tubelets), project them with `layers.patch`, add the
  * factorised positions of the time (video), row and column tables, then the
- * stack; pooled = mean over patches.
+ * stack; pooled = mean over patches. `o.pooledOnly`: see EncoderStack.applyPooled.
  */
-export function encodePatches(x: Value, layers: PatchEncoderLayers, o: PatchifyOptions & { normalization: PixelNormalization }): EncoderOutput {
+export function encodePatches<P extends boolean = false>(
+  x: Value,
+  layers: PatchEncoderLayers,
+  o: PatchifyOptions & { normalization: PixelNormalization } & EncodeOptions<P>,
+): EncoderResult<P> {
   const normed = normalizePixels(x, o.normalization); // [B, (F,) 3, H, W]
   const { tokens: motion, grid } = layers.stem ? convTokens(normed, layers.stem, o) : linearPatchTokens(normed, layers.patch!, o); // [B, N, D]
   const tokens = layers.appearance ? op.add(motion, appearanceTokens(normed, layers.appearance, o.tubelet ?? 1)) : motion; // [B, N, D]
   const axes = (['times', 'rows', 'cols'] as const).filter((a) => layers[a]);
   const pos = gridPositions(axes.map((a) => positionRows(layers[a]!.weight, grid[a]))); // [N, D]
-  return layers.stack.applyPooled(op.add(tokens, pos)); // [B, N, D], [B, D]
+  return layers.stack.applyPooled(op.add(tokens, pos), undefined, o); // [B, N, D], [B, D]
 }
 
 /** Linear patch embedding: patchify, then one projection of each patch. */
@@ -149,13 +153,14 @@ export class ImageEncoder {
   /**
    * RGB pixels float32 [B, 3, H, W] in [0, 1] → tokens [B, (H/P)·(W/P), D]
    * (row-major patch order, see patchify.ts), pooled [B, D]. H and W must be
-   * static, divisible by patchSize and ≤ imageSize.
+   * static, divisible by patchSize and ≤ imageSize. `o.pooledOnly`: see
+   * EncoderStack.applyPooled.
    */
-  apply(pixels: Value): EncoderOutput {
+  apply<P extends boolean = false>(pixels: Value, o: EncodeOptions<P> = {}): EncoderResult<P> {
     const what = `ImageEncoder ${this.path}: input pixels`;
     checkInput(pixels, what, ['float32'], ['batch', '3', 'height', 'width']);
     checkFrameSize(pixels, what, this.cfg.imageSize, this.cfg.patchSize);
     const { patchSize: patch, normalization } = this.cfg;
-    return this.g.withScope(this.name, () => encodePatches(pixels, this, { patch, what, normalization })); // [B, N, D], [B, D]
+    return this.g.withScope(this.name, () => encodePatches(pixels, this, { ...o, patch, what, normalization })); // [B, N, D], [B, D]
   }
 }

@@ -79,6 +79,16 @@ describe('TextEncoder', () => {
     expect(maxAbsDiff(f32(a.pooled!).slice(0, 8), mean0)).toBeGreaterThan(1e-3);
   });
 
+  it.each(['cls', 'mean'] as const)('with %s pooling, pooledOnly gives the same pooled vector on padded rows, without the tokens', async (pooling) => {
+    const { g, enc, out, params } = build(2, pooling);
+    const only = enc.apply(g.input('ids2', 'int64', ['batch', 'length']), g.input('mask2', 'bool', ['batch', 'length']), { pooledOnly: true });
+    expect(only.tokens).toBeUndefined();
+    expect(only.pooled.rank).toBe(2); // [B, D]
+    expect([...g.params.keys()].length).toBe([...params.keys()].length); // the same modules, no new weights
+    const res = await runGraph(g, { full: out.pooled, only: only.pooled }, { ids: IDS_A, mask: MASK, ids2: IDS_A, mask2: MASK }, params);
+    expect(maxAbsDiff(f32(res.only!), f32(res.full!))).toBeLessThan(1e-5);
+  });
+
   it('rejects bad inputs at trace time, naming the encoder and the shape', () => {
     const g = new Graph();
     const enc = new TextEncoder(g, 'text', CFG);

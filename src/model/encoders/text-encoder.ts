@@ -9,7 +9,7 @@ import { formatShape } from '../../graph/shape.js';
 import type { Value } from '../../graph/value.js';
 import { Embedding } from '../../nn/embedding.js';
 import { validateTextEncoderConfig, type TextEncoderConfig, type TextEncoderOptions } from './config.js';
-import { checkInput, EncoderStack, positionRows, type EncoderOutput } from './encoder-common.js';
+import { checkInput, EncoderStack, positionRows, type EncodeOptions, type EncoderResult } from './encoder-common.js';
 
 /**
  * Parameters `<path>.tokens.weight` [vocabSize, D], `<path>.positions.weight`
@@ -44,8 +44,9 @@ export class TextEncoder {
    * T may be a named dim; a static T must be ≤ maxTextLen (a named one is
    * checked by ONNX Runtime's Gather at run time). Padded positions never
    * reach the pooled vector nor, through attention, the real tokens.
+   * `o.pooledOnly`: see EncoderStack.applyPooled.
    */
-  apply(ids: Value, mask: Value): EncoderOutput {
+  apply<P extends boolean = false>(ids: Value, mask: Value, o: EncodeOptions<P> = {}): EncoderResult<P> {
     const what = `TextEncoder ${this.path}`;
     checkInput(ids, `${what}: input ids`, ['int64', 'int32'], ['batch', 'length']);
     checkInput(mask, `${what}: input mask`, ['bool'], ['batch', 'length']);
@@ -59,7 +60,7 @@ export class TextEncoder {
     return this.g.withScope(this.name, () => {
       const tok = this.tokens.apply(ids); // [B, T, D]
       const pos = positionRows(this.positions.weight, t, { value: ids, axis: 1 }); // [T, D]
-      return { ...this.stack.applyPooled(op.add(tok, pos), mask), mask }; // [B, T, D], [B, D], [B, T]
+      return { ...this.stack.applyPooled(op.add(tok, pos), mask, o), mask }; // [B, T, D], [B, D], [B, T]
     });
   }
 }

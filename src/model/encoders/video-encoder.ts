@@ -12,7 +12,7 @@ import { Embedding } from '../../nn/embedding.js';
 import { ConvStem } from '../../nn/conv-stem.js';
 import { Linear } from '../../nn/linear.js';
 import { validateVideoEncoderConfig, type VideoEncoderConfig, type VideoEncoderOptions } from './config.js';
-import { checkInput, EncoderStack, staticDim, type EncoderOutput } from './encoder-common.js';
+import { checkInput, EncoderStack, staticDim, type EncodeOptions, type EncoderResult } from './encoder-common.js';
 import { checkFrameSize, encodePatches } from './image-encoder.js';
 
 /**
@@ -61,9 +61,10 @@ export class VideoEncoder {
    * Frames float32 [B, F, 3, H, W] in [0, 1] → tokens [B, (F/t)·(H/P)·(W/P), D]
    * (time-major, then row-major; see patchify.ts), pooled [B, D]. F, H, W
    * must be static; F divisible by tubeletFrames and ≤ videoFrames; H, W
-   * divisible by videoPatch and ≤ videoSize.
+   * divisible by videoPatch and ≤ videoSize. `o.pooledOnly`: see
+   * EncoderStack.applyPooled.
    */
-  apply(frames: Value): EncoderOutput {
+  apply<P extends boolean = false>(frames: Value, o: EncodeOptions<P> = {}): EncoderResult<P> {
     const what = `VideoEncoder ${this.path}: input frames`;
     checkInput(frames, what, ['float32'], ['batch', 'frames', '3', 'height', 'width']);
     const { videoFrames, tubeletFrames: t, videoSize, videoPatch: p } = this.cfg;
@@ -72,6 +73,6 @@ export class VideoEncoder {
     if (f > videoFrames) throw new Error(`${what} ${formatShape(frames.shape)}: frames ${f} exceed videoFrames ${videoFrames}`);
     checkFrameSize(frames, what, videoSize, p);
     const { normalization } = this.cfg;
-    return this.g.withScope(this.name, () => encodePatches(frames, this, { patch: p, tubelet: t, what, normalization })); // [B, N, D], [B, D]
+    return this.g.withScope(this.name, () => encodePatches(frames, this, { ...o, patch: p, tubelet: t, what, normalization })); // [B, N, D], [B, D]
   }
 }
