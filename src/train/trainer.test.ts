@@ -6,7 +6,7 @@ import { generateSynth } from '../data/synth/generate.js';
 import { readManifestTexts, trainBpe, type BpeTokenizer } from '../data/tokenizer/index.js';
 import { loadModelConfig } from '../model/config.js';
 import { loadDataset, type DatasetExample } from './dataset.js';
-import { extendedPosition, METRICS_FILE, replayPlan, Trainer, type TrainerOptions } from './trainer.js';
+import { extendedPosition, isFrozen, METRICS_FILE, replayPlan, Trainer, type TrainerOptions } from './trainer.js';
 
 const cfg = loadModelConfig('mm-tiny');
 const root = mkdtempSync(join(tmpdir(), 'mixmodal-trainer-'));
@@ -73,6 +73,36 @@ describe('Trainer', () => {
     expect(encoder.length).toBeGreaterThan(0);
     expect(encoder.every(([, n]) => n === 0)).toBe(true);
     expect(steps.get('decoder.tokens.weight')).toBe(2);
+  });
+
+  it('taskFreeze holds a prefix fixed in one task of the stage only (a locked teacher tower in its pairs)', async () => {
+    const dir = join(root, 'task-freeze');
+    const r = await new Trainer(cfg, tok, data, dir, {
+      ...options,
+      stages: [2],
+      stageSettings: { ...options.stageSettings, 2: { steps: 8, lr: 3e-3, taskFreeze: { 'text+video': ['encoders.text.'] } } },
+    }).run();
+    expect(r.status).toBe('finished');
+    const tasks = trainRecords(dir).map((x) => x.task);
+    const videoSteps = tasks.filter((t) => t === 's2.contrastive.text+video').length;
+    expect(videoSteps).toBeGreaterThan(0);
+    expect(videoSteps).toBeLessThan(tasks.length);
+    const steps = r.store.stepCounts();
+    expect(steps.get('encoders.text.tokens.weight')).toBe(tasks.length - videoSteps); // every pair task but text+video
+    expect(steps.get('encoders.video.times.weight')).toBe(videoSteps); // the video tower still learns from the fixed text tower
+    await expect(
+      new Trainer(cfg, tok, data, join(root, 'bad-task-freeze'), { ...options, stages: [2], stageSettings: { ...options.stageSettings, 2: { steps: 1, lr: 1e-3, taskFreeze: { 'image+video': ['encoders.image.'] } } } }).run(),
+    ).rejects.toThrow(/stage 2 taskFreeze: no task reads 'image\+video'; its tasks read/);
+  });
+
+  it('isFrozen: the stage prefixes in every task, the task prefixes in their task only', () => {
+    const st = { steps: 1, lr: 1e-3, freeze: ['heads.'], taskFreeze: { 'image+video': ['encoders.image.'] } };
+    const iv = { stage: 2 as const, task: 'contrastive' as const, signature: ['image', 'video'] as ('image' | 'video')[] };
+    const ti = { ...iv, signature: ['text', 'image'] as ('text' | 'image')[] };
+    expect(isFrozen(st, iv, 'encoders.image.stem.proj.weight')).toBe(true);
+    expect(isFrozen(st, ti, 'encoders.image.stem.proj.weight')).toBe(false);
+    expect(isFrozen(st, ti, 'heads.image.weight')).toBe(true);
+    expect(isFrozen(st, iv, 'encoders.video.patch.weight')).toBe(false);
   });
 
   it('replayPlan interleaves every n-th step and numbers both streams without gaps', () => {

@@ -15,7 +15,7 @@ import { ParamStore } from '../runtime/param-store.js';
 import { batchFeeds } from './batches.js';
 import type { DatasetExample } from './dataset.js';
 import { learningRate } from './lr-schedule.js';
-import { taskId, type Stage } from './objectives/objective.js';
+import { taskId, type Stage, type TaskKey } from './objectives/objective.js';
 import { BatchSchedule } from './schedule.js';
 import { stageTasks } from './tasks.js';
 import { TaskSessions } from './task-sessions.js';
@@ -33,6 +33,14 @@ export interface StageSettings {
    * retrieval) as stage 2 left them, as LLaVA freezes its vision encoder.
    */
   freeze?: string[];
+  /**
+   * More prefixes held fixed in one task of the stage only, by the task's
+   * modality signature, e.g. { 'image+video': ['encoders.image.', 'heads.image.'] }
+   * in stage 2 makes the image tower a fixed teacher of the video tower in
+   * their pairs while the other pairs still train it: locked-image tuning
+   * (LiT, Zhai et al. 2022) for one pair.
+   */
+  taskFreeze?: Record<string, string[]>;
   /**
    * Interleaves batches of an earlier stage: every `every`-th step of this
    * stage is a batch of stage `stage`'s tasks (its own schedule; `batch`
@@ -54,6 +62,12 @@ export function replayPlan(step: number, every: number | undefined): { replay: b
   if (!every) return { replay: false, index: step };
   const replayed = Math.floor((step + 1) / every); // replay steps up to and including this one
   return (step + 1) % every === 0 ? { replay: true, index: replayed - 1 } : { replay: false, index: step - replayed };
+}
+
+/** Whether parameter `path` is held fixed in task `key` under its stage's settings (freeze, then taskFreeze). */
+export function isFrozen(st: StageSettings, key: TaskKey, path: string): boolean {
+  const prefixes = [...(st.freeze ?? []), ...(st.taskFreeze?.[key.signature.join('+')] ?? [])];
+  return prefixes.some((prefix) => path.startsWith(prefix));
 }
 
 export interface TrainerOptions {
@@ -135,6 +149,13 @@ export function extendedPosition(pos: Position, stageSteps: Partial<Record<Stage
   return { stageIndex: pos.stageIndex - 1, step: done };
 }
 
+/** Every taskFreeze signature names a task of the stage. */
+export function checkTaskFreeze(taskFreeze: Record<string, string[]> | undefined, signatures: readonly string[], stage: Stage): void {
+  for (const sig of Object.keys(taskFreeze ?? {})) {
+    if (!signatures.includes(sig)) throw new Error(`stage ${stage} taskFreeze: no task reads '${sig}'; its tasks read ${signatures.map((k) => `'${k}'`).join(', ')}`);
+  }
+}
+
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const METRICS_FILE = 'metrics.jsonl';
 
@@ -181,7 +202,7 @@ export class Trainer {
       seed: this.o.seed,
       threads: this.o.threads,
       profileDir: this.o.profileDir,
-      frozen: (key, path) => (this.o.stageSettings[key.stage].freeze ?? []).some((prefix) => path.startsWith(prefix)),
+      frozen: (key, path) => isFrozen(this.o.stageSettings[key.stage], key, path),
     });
     const stageSteps = Object.fromEntries(this.o.stages.map((st) => [st, this.o.stageSettings[st].steps]));
     const save = async (p: Position) => saveCheckpoint(ckptPath, checkpointOf(store, { model: this.cfg.core.name, position: p, seed: this.o.seed, stageSteps }));
@@ -191,7 +212,9 @@ export class Trainer {
       for (let si = pos.stageIndex; si < this.o.stages.length; si++) {
         const stage = this.o.stages[si]!;
         const { steps, lr, batch = this.o.batch, replay, weights } = this.o.stageSettings[stage];
-        const schedule = new BatchSchedule(stageTasks(stage, this.data.train), batch, this.o.seed, stage, undefined, weights);
+        const groups = stageTasks(stage, this.data.train);
+        const schedule = new BatchSchedule(groups, batch, this.o.seed, stage, undefined, weights);
+        checkTaskFreeze(this.o.stageSettings[stage].taskFreeze, groups.map((g) => g.key.signature.join('+')), stage);
         if (replay && (replay.stage === stage || !Number.isInteger(replay.every) || replay.every < 2)) {
           throw new Error(`stage ${stage} replay: needs another stage and every ≥ 2 steps, got stage ${replay.stage} every ${replay.every}`);
         }

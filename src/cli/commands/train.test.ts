@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePerStage, parseReplay, parseTaskWeights } from './train.js';
+import { parsePerStage, parseReplay, parseTaskFreeze, parseTaskWeights } from './train.js';
 
 describe('train command options', () => {
   it('--steps takes one value for every stage or STAGE:N pairs', () => {
@@ -16,5 +16,12 @@ describe('train command options', () => {
     expect(parseTaskWeights('text+image=2, video=0.5,text+video=1e0')).toEqual({ 'text+image': 2, video: 0.5, 'text+video': 1 });
     expect(() => parseTaskWeights('text+image')).toThrow(/--stage3-weights: expected SIGNATURE=W.*got 'text\+image'/);
     expect(() => parseTaskWeights('video=-1')).toThrow(/got 'video=-1'/);
+    expect(() => parseTaskWeights('video', '--stage2-weights')).toThrow(/^--stage2-weights: /);
+  });
+
+  it('--task-freeze STAGE:SIGNATURE=PREFIX,…', () => {
+    expect(parseTaskFreeze('2:image+video=encoders.image., heads.image.')).toEqual({ stage: 2, signature: 'image+video', prefixes: ['encoders.image.', 'heads.image.'] });
+    expect(() => parseTaskFreeze('4:image+video=encoders.')).toThrow(/--task-freeze: expected STAGE:SIGNATURE=PREFIX/);
+    expect(() => parseTaskFreeze('2:image+video=')).toThrow(/got '2:image\+video='/);
   });
 });

@@ -45,16 +45,24 @@ export function parseReplay(raw: string, stage2Batch: number): { stage: Stage; e
   return { stage: 2, every, batch };
 }
 
-/** `--stage3-weights text+image=2,video=0.5`: relative task frequencies by modality signature. */
-export function parseTaskWeights(raw: string): Record<string, number> {
+/** `--stage3-weights text+image=2,video=0.5` (or `--stage2-weights …`): relative task frequencies by modality signature. */
+export function parseTaskWeights(raw: string, flag = '--stage3-weights'): Record<string, number> {
   const out: Record<string, number> = {};
   for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
     const m = /^([a-z]+(?:\+[a-z]+)*)=([0-9.eE+-]+)$/.exec(part);
     const w = m ? Number(m[2]) : NaN;
-    if (!m || !Number.isFinite(w) || w < 0) throw new Error(`--stage3-weights: expected SIGNATURE=W,… with W ≥ 0 (e.g. text+image=2,video=0.5), got '${part}'`);
+    if (!m || !Number.isFinite(w) || w < 0) throw new Error(`${flag}: expected SIGNATURE=W,… with W ≥ 0 (e.g. text+image=2,video=0.5), got '${part}'`);
     out[m[1]!] = w;
   }
   return out;
+}
+
+/** `--task-freeze 2:image+video=encoders.image.,heads.image.`: prefixes held fixed in one task of one stage. */
+export function parseTaskFreeze(raw: string): { stage: Stage; signature: string; prefixes: string[] } {
+  const m = /^([123]):([a-z]+(?:\+[a-z]+)*)=(.+)$/.exec(raw.trim());
+  const prefixes = m ? m[3]!.split(',').map((p) => p.trim()).filter(Boolean) : [];
+  if (!m || prefixes.length === 0) throw new Error(`--task-freeze: expected STAGE:SIGNATURE=PREFIX,… (e.g. 2:image+video=encoders.image.,heads.image.), got '${raw}'`);
+  return { stage: Number(m[1]) as Stage, signature: m[2]!, prefixes };
 }
 
 export const trainCommand: Command = {
@@ -83,6 +91,10 @@ Options:
                          stage 2's batch), so the encoders can keep training without losing the alignment
   --stage3-weights LIST  how often each stage-3 task comes up, by the modalities it reads, e.g.
                          text+image=2,video=0.5 (default 1 each: every example once per epoch)
+  --stage2-weights LIST  the same for stage 2's contrastive tasks, e.g. image+video=0.5
+  --task-freeze S:SIG=P,…  parameter prefixes fixed in one task of stage S only (repeatable), e.g.
+                         2:image+video=encoders.image.,heads.image. makes the fixed image tower the
+                         teacher of the video tower in their pairs (locked-image tuning, LiT)
   --tokenizer FILE       use this tokenizer instead of training one on the data
   --resume               continue the run in --out from its checkpoint
   --extend               continue a finished stage to a larger --steps, e.g. a finished run with
@@ -112,6 +124,8 @@ Example:
     'stage3-freeze': { type: 'string' },
     'stage3-replay': { type: 'string' },
     'stage3-weights': { type: 'string' },
+    'stage2-weights': { type: 'string' },
+    'task-freeze': { type: 'string', multiple: true },
     resume: { type: 'boolean' },
     extend: { type: 'boolean' },
     'skip-bad': { type: 'boolean' },
@@ -133,6 +147,13 @@ Example:
     if (replay !== undefined) stageSettings[3].replay = parseReplay(replay, batches[2]);
     const weights = values['stage3-weights'] as string | undefined;
     if (weights !== undefined) stageSettings[3].weights = parseTaskWeights(weights);
+    const weights2 = values['stage2-weights'] as string | undefined;
+    if (weights2 !== undefined) stageSettings[2].weights = parseTaskWeights(weights2, '--stage2-weights');
+    for (const raw of (values['task-freeze'] as string[] | undefined) ?? []) {
+      const { stage, signature, prefixes } = parseTaskFreeze(raw);
+      const st = stageSettings[stage];
+      st.taskFreeze = { ...st.taskFreeze, [signature]: [...(st.taskFreeze?.[signature] ?? []), ...prefixes] };
+    }
     let bar: ProgressBar | null = null;
     let barStage = 0;
     let trainer: { interrupt(): void } | null = null;
