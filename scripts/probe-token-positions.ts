@@ -250,7 +250,11 @@ if (!video) {
   const names: Attribute[] = ['motion', 'shape', 'colour', 'size'];
   const table: [string, ReturnType<typeof attributes>][] = [[slices > 1 ? `centre token, each of ${slices} slices` : 'centre token (the one time slice)', attributes(centre, names)]];
   if (slices > 1) {
-    const averaged = rows.flatMap((_, item) => objectsOf(item).map((o) => ({ item, o, slice: -1, x: mean(centre.filter((s) => s.item === item && s.o === o).map((s) => s.x)) })));
+    // perObject lists each object's slices one after another.
+    const averaged = Array.from({ length: centre.length / slices }, (_, k) => {
+      const own = centre.slice(k * slices, (k + 1) * slices);
+      return { item: own[0]!.item, o: own[0]!.o, slice: -1, x: mean(own.map((s) => s.x)) };
+    });
     table.push([`mean of its ${slices} centre tokens`, attributes(averaged, names)]);
   }
   if (mergeK > 1) {

@@ -77,11 +77,18 @@ export class BatchSchedule {
   }
 }
 
+/** Every signature in `signatures` (e.g. the keys of a per-task setting, `what`) names a task of the stage. */
+export function checkTaskSignatures(groups: readonly TaskGroup[], signatures: Iterable<string>, stage: number, what: string): void {
+  const known = groups.map((g) => g.key.signature.join('+'));
+  for (const sig of signatures) {
+    if (!known.includes(sig)) throw new Error(`stage ${stage} ${what}: no task reads '${sig}'; its tasks read ${known.map((k) => `'${k}'`).join(', ')}`);
+  }
+}
+
 /** Every weight names a task of the stage and is a finite number ≥ 0. */
 function validateWeights(groups: readonly TaskGroup[], weights: Readonly<Record<string, number>>, stage: number): void {
-  const known = groups.map((g) => g.key.signature.join('+'));
+  checkTaskSignatures(groups, Object.keys(weights), stage, 'task weight');
   for (const [sig, w] of Object.entries(weights)) {
-    if (!known.includes(sig)) throw new Error(`stage ${stage} task weight: no task reads '${sig}'; its tasks read ${known.map((k) => `'${k}'`).join(', ')}`);
     if (!Number.isFinite(w) || w < 0) throw new Error(`stage ${stage} task weight of '${sig}' must be a number ≥ 0, got ${w}`);
   }
 }

@@ -16,7 +16,7 @@ import { batchFeeds } from './batches.js';
 import type { DatasetExample } from './dataset.js';
 import { learningRate } from './lr-schedule.js';
 import { taskId, type Stage, type TaskKey } from './objectives/objective.js';
-import { BatchSchedule } from './schedule.js';
+import { BatchSchedule, checkTaskSignatures } from './schedule.js';
 import { stageTasks } from './tasks.js';
 import { TaskSessions } from './task-sessions.js';
 
@@ -149,13 +149,6 @@ export function extendedPosition(pos: Position, stageSteps: Partial<Record<Stage
   return { stageIndex: pos.stageIndex - 1, step: done };
 }
 
-/** Every taskFreeze signature names a task of the stage. */
-export function checkTaskFreeze(taskFreeze: Record<string, string[]> | undefined, signatures: readonly string[], stage: Stage): void {
-  for (const sig of Object.keys(taskFreeze ?? {})) {
-    if (!signatures.includes(sig)) throw new Error(`stage ${stage} taskFreeze: no task reads '${sig}'; its tasks read ${signatures.map((k) => `'${k}'`).join(', ')}`);
-  }
-}
-
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const METRICS_FILE = 'metrics.jsonl';
 
@@ -214,7 +207,7 @@ export class Trainer {
         const { steps, lr, batch = this.o.batch, replay, weights } = this.o.stageSettings[stage];
         const groups = stageTasks(stage, this.data.train);
         const schedule = new BatchSchedule(groups, batch, this.o.seed, stage, undefined, weights);
-        checkTaskFreeze(this.o.stageSettings[stage].taskFreeze, groups.map((g) => g.key.signature.join('+')), stage);
+        checkTaskSignatures(groups, Object.keys(this.o.stageSettings[stage].taskFreeze ?? {}), stage, 'taskFreeze');
         if (replay && (replay.stage === stage || !Number.isInteger(replay.every) || replay.every < 2)) {
           throw new Error(`stage ${stage} replay: needs another stage and every ≥ 2 steps, got stage ${replay.stage} every ${replay.every}`);
         }
