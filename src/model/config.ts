@@ -127,6 +127,9 @@ export function validateModelConfig(raw: unknown): ModelConfig {
     const k = cfg.fusion[`${m}Merge`];
     if (grids[m] % k !== 0) throw new Error(`${name}: 'fusion.${m}Merge' (${k}) must divide the ${m} token grid side (${grids[m]})`);
   }
+  if (cfg.video.keyframe === 'image' && cfg.image.imageSize % cfg.video.videoSize !== 0) {
+    throw new Error(`${name}: 'video.keyframe' 'image' needs video.videoSize (${cfg.video.videoSize}) to divide image.imageSize (${cfg.image.imageSize}): clips come in at imageSize and are averaged down to videoSize`);
+  }
   return cfg;
 }
 

@@ -19,6 +19,8 @@ export interface ModalityGateOutput {
   weights: Value;
   /** Each present modality's tokens scaled by M_present · weight (so `uniform` leaves them unchanged). */
   scaled: Partial<Record<Modality, Value>>;
+  /** Each present modality's factor M_present · weight [B, 1, 1] (for tokens that travel with a modality, e.g. a video's keyframe). */
+  factors: Partial<Record<Modality, Value>>;
 }
 
 export class ModalityRouter {
@@ -49,11 +51,12 @@ export class ModalityRouter {
       const zeros = op.mul(columns[0]!, 0); // [B, 1]
       const full = MODALITIES.map((m) => (mods.includes(m) ? columns[mods.indexOf(m)]! : zeros)); // absent: exactly 0
       const scaled: Partial<Record<Modality, Value>> = {};
+      const factors: Partial<Record<Modality, Value>> = {};
       mods.forEach((m, i) => {
-        const w = op.unsqueeze(op.mul(columns[i]!, mods.length), [2]); // [B, 1, 1]
-        scaled[m] = op.mul(present[m]!.tokens, w); // [B, T_m, D]
+        factors[m] = op.unsqueeze(op.mul(columns[i]!, mods.length), [2]); // [B, 1, 1]
+        scaled[m] = op.mul(present[m]!.tokens, factors[m]!); // [B, T_m, D]
       });
-      return { weights: op.concat(full, 1), scaled }; // [B, 4]
+      return { weights: op.concat(full, 1), scaled, factors }; // [B, 4]
     });
   }
 }

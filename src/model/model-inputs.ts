@@ -8,7 +8,7 @@
  * | `text_mask`  | bool    | [batch, text_len] (true = real token)   |
  * | `image`      | float32 | [batch, 3, imageSize, imageSize], 0..1  |
  * | `audio`      | float32 | [batch, sampleRate·maxAudioSeconds]     |
- * | `video`      | float32 | [batch, videoFrames, 3, videoSize, videoSize] |
+ * | `video`      | float32 | [batch, videoFrames, 3, S, S], S = videoInputSize |
  */
 import type { Graph } from '../graph/graph.js';
 import type { ModelConfig } from './config.js';
@@ -20,6 +20,20 @@ export function audioSamples(cfg: ModelConfig): number {
   return Math.round(cfg.audio.sampleRate * cfg.audio.maxAudioSeconds);
 }
 
+/**
+ * Side of the video input's frames: videoSize, or imageSize when the video
+ * has a keyframe path (`video.keyframe` 'image': the first frame goes to the
+ * image encoder at its size; the tubelets see the clip averaged down).
+ */
+export function videoInputSize(cfg: ModelConfig): number {
+  return cfg.video.keyframe === 'image' ? cfg.image.imageSize : cfg.video.videoSize;
+}
+
+/** What a video file is decoded to for this model: frames sampled evenly over the clip, resized to a side of `size`. */
+export function videoDecodeShape(cfg: ModelConfig): { frames: number; size: number } {
+  return { frames: cfg.video.videoFrames, size: videoInputSize(cfg) };
+}
+
 /** Static shape of each media input for one example (without the batch dim). */
 export function mediaShape(cfg: ModelConfig, m: Exclude<Modality, 'text'>): number[] {
   switch (m) {
@@ -28,7 +42,7 @@ export function mediaShape(cfg: ModelConfig, m: Exclude<Modality, 'text'>): numb
     case 'audio':
       return [audioSamples(cfg)];
     case 'video':
-      return [cfg.video.videoFrames, 3, cfg.video.videoSize, cfg.video.videoSize];
+      return [cfg.video.videoFrames, 3, videoInputSize(cfg), videoInputSize(cfg)];
   }
 }
 

@@ -60,6 +60,15 @@ function trace(sig: Modality[], c: ModelConfig = cfg) {
   return { g, model };
 }
 
+/** Traces `sig` on `c`, initialises its parameters (seed 1) and runs it once on random inputs (seed 2) and a fixed caption. */
+async function runTraced(sig: Modality[], c: ModelConfig) {
+  const { g } = trace(sig, c);
+  const session = await Session.create(emitModel(g));
+  const feeds: Record<string, HostTensor> = { ...hostInputs(c, sig, 2), caption: { dtype: 'int64', shape: [B, CAPTION_LEN], data: BigInt64Array.from([1n, 5n, 9n, 2n, 3n, 3n, 7n, 2n]) } };
+  for (const [k, v] of initParams(g, 1)) feeds[k] = v;
+  return { g, session, out: await session.run(feeds) };
+}
+
 function missingGrad(path: string): never {
   throw new Error(`no gradient reaches ${path}`);
 }
@@ -102,12 +111,7 @@ describe('the multimodal MoE model on mm-tiny', () => {
     const raw = readModelConfigJson('mm-tiny') as { fusion: Record<string, unknown> };
     const merged = validateModelConfig({ ...raw, fusion: { ...raw.fusion, imageMerge: 2, videoMerge: 2 } });
     const sig: Modality[] = ['text', 'image', 'video'];
-    const { g } = trace(sig, merged);
-    const params = initParams(g, 1);
-    const session = await Session.create(emitModel(g));
-    const feeds: Record<string, HostTensor> = { ...hostInputs(merged, sig, 2), caption: { dtype: 'int64', shape: [B, CAPTION_LEN], data: BigInt64Array.from([1n, 5n, 9n, 2n, 3n, 3n, 7n, 2n]) } };
-    for (const [k, v] of params) feeds[k] = v;
-    const out = await session.run(feeds);
+    const { session, out } = await runTraced(sig, merged);
     expect(out.fused!.shape).toEqual([B, TEXT_LEN + TOKENS.image / 4 + TOKENS.video / 4, cfg.core.dim]);
     for (const path of ['fusion.merge_image.proj.weight', 'fusion.merge_video.norm.weight']) {
       const grad = out[`grad:${path}`]!.data as Float32Array;
@@ -115,5 +119,73 @@ describe('the multimodal MoE model on mm-tiny', () => {
     }
     await session.release();
     expect(() => validateModelConfig({ ...raw, fusion: { ...raw.fusion, imageMerge: 3 } })).toThrow(/'fusion.imageMerge' \(3\) must divide the image token grid side \(4\)/);
+  });
+});
+
+describe('video.keyframe image', () => {
+  const raw = readModelConfigJson('mm-tiny') as { video: Record<string, unknown> };
+  /** mm-tiny with 16×16 tubelet frames and the keyframe path: clips come in at imageSize 32. */
+  const keyed = validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image' } });
+  const plain = validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16 } });
+  const VIDEO_TOKENS = 2 * 2 * 2; // (4/2) tubelets × (16/8)² patches
+
+  it('clips come in at imageSize; the first frame enters the fusion as image tokens beside the tubelets, and the image encoder trains through it', async () => {
+    expect(mediaShape(keyed, 'video')).toEqual([4, 3, 32, 32]);
+    expect(mediaShape(plain, 'video')).toEqual([4, 3, 16, 16]);
+    const sig: Modality[] = ['text', 'video'];
+    const { g, session, out } = await runTraced(sig, keyed);
+    expect(out.fused!.shape).toEqual([B, TEXT_LEN + TOKENS.image + VIDEO_TOKENS, cfg.core.dim]);
+    // The keyframe's encoder has the image encoder's parameter names, and they get gradients.
+    expect([...g.params.keys()].filter((p) => p.startsWith('encoders.image.')).length).toBeGreaterThan(5);
+    const rowsGrad = out['grad:encoders.image.rows.weight']!.data as Float32Array;
+    expect(rowsGrad.some((v) => v !== 0)).toBe(true);
+    await session.release();
+    // An encoders-only graph (stages 1 and 2) never runs the keyframe, so it has no image encoder.
+    const g2 = new Graph('keyed-encoders-only');
+    new MultimodalModel(g2, keyed, ['video']).forward(declareModelInputs(g2, keyed, ['video']), { training: true, encodersOnly: true });
+    expect([...g2.params.keys()].some((p) => p.startsWith('encoders.image.'))).toBe(false);
+    expect(() => validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 24, videoPatch: 8, keyframe: 'image' } })).toThrow(/'video.keyframe' 'image' needs video.videoSize \(24\) to divide image.imageSize \(32\)/);
+  });
+
+  it('the tubelets see the clip averaged 2×2 (the same embedding as a plain model fed the averaged clip); only the keyframe sees detail inside a 2×2 block', async () => {
+    const build = (c: ModelConfig) => {
+      const g = new Graph('video-embed');
+      const out = new MultimodalModel(g, c, ['video']).forward(declareModelInputs(g, c, ['video']), { training: false });
+      g.output('embedding', out.embeddings.video!);
+      g.output('fused', out.fused!.tokens);
+      return g;
+    };
+    const gk = build(keyed);
+    const gp = build(plain);
+    const params = initParams(gk, 3);
+    const sk = await Session.create(emitModel(gk));
+    const sp = await Session.create(emitModel(gp));
+    const clip = hostInputs(keyed, ['video'], 4).video!;
+    const src = clip.data as Float32Array;
+    const averaged = new Float32Array(src.length / 4); // [B, F, 3, 16, 16]
+    for (let plane = 0; plane < src.length / 1024; plane++) {
+      for (let y = 0; y < 16; y++) {
+        for (let x = 0; x < 16; x++) {
+          const at = (dy: number, dx: number) => src[plane * 1024 + (2 * y + dy) * 32 + 2 * x + dx]!;
+          averaged[plane * 256 + y * 16 + x] = (at(0, 0) + at(0, 1) + at(1, 0) + at(1, 1)) / 4;
+        }
+      }
+    }
+    const withParams = (feeds: Record<string, HostTensor>, g: Graph) => {
+      for (const k of g.params.keys()) feeds[k] = params.get(k)!;
+      return feeds;
+    };
+    const kOut = await sk.run(withParams({ video: clip }, gk));
+    const pOut = await sp.run(withParams({ video: { dtype: 'float32', shape: [B, 4, 3, 16, 16], data: averaged } }, gp));
+    const diff = (a: HostTensor, b: HostTensor) => Math.max(...(a.data as Float32Array).map((v, i) => Math.abs(v - (b.data as Float32Array)[i]!)));
+    expect(diff(kOut.embedding!, pOut.embedding!)).toBeLessThan(1e-5);
+    // Swap two pixels inside one 2×2 block of frame 0 (block means unchanged): same embedding, other fused tokens.
+    const swapped = src.slice();
+    [swapped[0], swapped[1]] = [src[1]!, src[0]!];
+    const sOut = await sk.run(withParams({ video: { ...clip, data: swapped } }, gk));
+    expect(diff(sOut.embedding!, kOut.embedding!)).toBeLessThan(1e-6);
+    expect(diff(sOut.fused!, kOut.fused!)).toBeGreaterThan(1e-4);
+    await sk.release();
+    await sp.release();
   });
 });

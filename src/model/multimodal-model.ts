@@ -14,7 +14,8 @@ import type { Value } from '../graph/value.js';
 import type { MoeOutput, RemoteExperts } from '../moe/moe-layer.js';
 import type { ModelConfig } from './config.js';
 import { AudioEncoder, ImageEncoder, TextEncoder, VideoEncoder, type EncodeOptions, type EncoderOutput, type EncoderResult } from './encoders/index.js';
-import { FusionStack } from './fusion.js';
+import { averageFrames } from './encoders/video-encoder.js';
+import { FusionStack, type FusionStream } from './fusion.js';
 import { modalitySignature, type Modality } from './modalities.js';
 import { ModalityRouter, type ModalityGateStrategy } from './modality-router.js';
 import { ProjectionHead } from './projection-head.js';
@@ -28,8 +29,18 @@ export interface ModelInputs {
   image?: Value;
   /** Mono waveform float32 [B, L] at the config's sample rate. */
   audio?: Value;
-  /** Frames float32 [B, F, 3, H, W]. */
+  /** Frames float32 [B, F, 3, H, W] (H = W = videoInputSize, see model-inputs.ts). */
   video?: Value;
+}
+
+/**
+ * The clip the tubelet encoder sees: frames [B, F, 3, S, S] averaged down
+ * to videoSize when they came in larger (at imageSize, for the keyframe path).
+ */
+export function framesAtVideoSize(cfg: ModelConfig, frames: Value): Value {
+  const side = frames.shape[4];
+  const { videoSize } = cfg.video;
+  return typeof side === 'number' && side > videoSize && side % videoSize === 0 ? averageFrames(frames, side / videoSize) : frames; // [B, F, 3, videoSize, videoSize]
 }
 
 export interface ForwardOptions {
@@ -53,6 +64,8 @@ export interface ModelOutputs {
   embeddings: Partial<Record<Modality, Value>>;
   /** Modality gate weights [B, 4] in MODALITIES order, 0 for absent modalities. */
   gateWeights?: Value;
+  /** The image encoder's output on the video's first frame (config video.keyframe 'image'; not in encoders-only graphs). */
+  keyframe?: EncoderOutput;
   /** Fused tokens [B, T, D] and their mask [B, T]. */
   fused?: { tokens: Value; mask: Value; modalityIds: Value };
   /** MoE layers' outputs in depth order. */
@@ -71,6 +84,7 @@ export class MultimodalModel {
   private routerModule?: ModalityRouter;
   private fusionModule?: FusionStack;
   private decoderModule?: TextDecoder;
+  private keyframeEncoderModule?: ImageEncoder;
 
   /** Creates the modules for the modalities in `present` (parameters named from the graph's root). */
   constructor(
@@ -116,21 +130,34 @@ export class MultimodalModel {
     return this.decoderModule;
   }
 
+  /**
+   * The image encoder the video's keyframe goes through: the graph's image
+   * encoder, or one with its parameter names (`encoders.image.*`) built on
+   * first use, so graphs that never fuse a video have none of its parameters.
+   */
+  get keyframeEncoder(): ImageEncoder {
+    if (this.image) return this.image;
+    this.keyframeEncoderModule ??= this.g.withScope('encoders', () => new ImageEncoder(this.g, 'image', this.cfg.image));
+    return this.keyframeEncoderModule;
+  }
+
   forward(inputs: ModelInputs, o: ForwardOptions): ModelOutputs {
     const { present, encoders, embeddings } = this.encodeAndProject(inputs);
     const zero = this.g.scalar(0);
     if (o.encodersOnly) return { signature: present, encoders, embeddings, moe: [], auxLoss: zero };
 
     const gate = this.router.apply(encoders, o.gateStrategy ?? 'learned');
-    const fused = this.fusion.apply(
-      present.map((m) => ({ modality: m, tokens: gate.scaled[m]!, mask: encoders[m]!.mask })),
-      { training: o.training, noiseSeed: o.noiseSeed, remoteExperts: o.remoteExperts },
-    );
+    const streams: FusionStream[] = present.map((m) => ({ modality: m, tokens: gate.scaled[m]!, mask: encoders[m]!.mask }));
+    const keyframe = inputs.video && this.cfg.video.keyframe === 'image' ? this.encodeKeyframe(inputs.video) : undefined;
+    // The keyframe enters as image tokens (image type embedding and merge), weighted by the video's gate, just before the video's tokens.
+    if (keyframe) streams.splice(present.indexOf('video'), 0, { modality: 'image', tokens: op.mul(keyframe.tokens, gate.factors.video!) }); // [B, N_img, D]
+    const fused = this.fusion.apply(streams, { training: o.training, noiseSeed: o.noiseSeed, remoteExperts: o.remoteExperts });
     const auxLoss = fused.moe.reduce<Value>((s, m) => op.add(s, op.add(m.loadBalanceLoss, m.zLoss)), zero); // []
     return {
       signature: present,
       encoders,
       embeddings,
+      keyframe,
       gateWeights: gate.weights,
       fused: { tokens: fused.tokens, mask: fused.mask, modalityIds: fused.modalityIds },
       moe: fused.moe,
@@ -148,6 +175,13 @@ export class MultimodalModel {
     return { signature: present, embeddings };
   }
 
+  /** The image encoder on frame 0 of frames [B, F, 3, S, S] (S = imageSize): tokens [B, N_img, D]. */
+  private encodeKeyframe(frames: Value): EncoderOutput {
+    const f = frames.shape[1] as number;
+    const first = f === 1 ? frames : op.split(frames, [1, f - 1], 1)[0]!; // [B, 1, 3, S, S]
+    return this.keyframeEncoder.apply(op.squeeze(first, [1])); // [B, N_img, D], [B, D]
+  }
+
   /** Runs the encoders of the present inputs and the heads on their pooled vectors. */
   private encodeAndProject<P extends boolean = false>(inputs: ModelInputs, o: EncodeOptions<P> = {}) {
     const present = modalitySignature((Object.keys(inputs) as Modality[]).filter((m) => inputs[m]));
@@ -156,7 +190,7 @@ export class MultimodalModel {
     if (inputs.text) encoders.text = this.text!.apply(inputs.text.ids, inputs.text.mask, o);
     if (inputs.image) encoders.image = this.image!.apply(inputs.image, o);
     if (inputs.audio) encoders.audio = this.audio!.apply(inputs.audio, o);
-    if (inputs.video) encoders.video = this.video!.apply(inputs.video, o);
+    if (inputs.video) encoders.video = this.video!.apply(framesAtVideoSize(this.cfg, inputs.video), o);
     const embeddings: Partial<Record<Modality, Value>> = {};
     this.g.withScope('heads', () => {
       for (const m of present) embeddings[m] = this.heads[m]!.apply(encoders[m]!.pooled); // [B, E]

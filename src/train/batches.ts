@@ -10,7 +10,7 @@ import type { ModelConfig } from '../model/config.js';
 import { decoderPrompt } from '../model/decoder-prompt.js';
 import { melFrameCount } from '../model/encoders/mel.js';
 import type { Modality } from '../model/modalities.js';
-import { audioSamples, mediaShape } from '../model/model-inputs.js';
+import { audioSamples, mediaShape, videoInputSize } from '../model/model-inputs.js';
 import type { DatasetExample } from './dataset.js';
 import type { ScheduledBatch } from './schedule.js';
 
@@ -154,7 +154,11 @@ function tokenLayout(m: Exclude<Modality, 'text'>, cfg: ModelConfig): { count: n
     const span = cfg.audio.framesPerToken * cfg.audio.hop;
     return { count, blank: (x, t) => x.fill(0, t * span, Math.min(x.length, (t + 1) * span + cfg.audio.fftSize - cfg.audio.hop)) };
   }
-  const [frames, size, patch, tub] = m === 'image' ? [1, cfg.image.imageSize, cfg.image.patchSize, 1] : [cfg.video.videoFrames, cfg.video.videoSize, cfg.video.videoPatch, cfg.video.tubeletFrames];
+  // A video that comes in larger than videoSize (keyframe path) is averaged down by whole blocks, so a tubelet covers patch · k input pixels.
+  const [frames, size, patch, tub] =
+    m === 'image'
+      ? [1, cfg.image.imageSize, cfg.image.patchSize, 1]
+      : [cfg.video.videoFrames, videoInputSize(cfg), (cfg.video.videoPatch * videoInputSize(cfg)) / cfg.video.videoSize, cfg.video.tubeletFrames];
   const grid = size / patch;
   const count = (frames / tub) * grid * grid;
   return {

@@ -12,7 +12,7 @@ import { loadManifest } from '../data/manifest-loader.js';
 import type { ManifestReport, Split } from '../data/manifest.js';
 import type { BpeTokenizer } from '../data/tokenizer/tokenizer.js';
 import type { ModelConfig } from '../model/config.js';
-import { audioSamples } from '../model/model-inputs.js';
+import { audioSamples, videoDecodeShape } from '../model/model-inputs.js';
 
 export interface DatasetExample {
   id: string;
@@ -57,7 +57,7 @@ export async function loadDataset(
     media: {
       image: { size: cfg.image.imageSize },
       audio: { sampleRate: cfg.audio.sampleRate, samples: audioSamples(cfg) },
-      video: { frames: cfg.video.videoFrames, size: cfg.video.videoSize },
+      video: videoDecodeShape(cfg),
       cache: new Map(),
     },
   });

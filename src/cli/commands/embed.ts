@@ -6,7 +6,7 @@ import type { HostTensor } from '../../graph/host-tensor.js';
 import type { ModelConfig } from '../../model/config.js';
 import type { Modality } from '../../model/modalities.js';
 import { loadModelFolder, type ModelFolder } from '../../train/model-folder.js';
-import { audioSamples, mediaShape } from '../../model/model-inputs.js';
+import { audioSamples, mediaShape, videoDecodeShape } from '../../model/model-inputs.js';
 import { ModelRuntime } from '../../model/model-runtime.js';
 import { padTokens } from '../../train/batches.js';
 import type { Command } from '../command.js';
@@ -31,7 +31,7 @@ export async function mediaFeed(cfg: ModelConfig, m: Media, file: string): Promi
       ? await loadImage(file, cfg.image.imageSize)
       : m === 'audio'
         ? await loadAudio(file, { sampleRate: cfg.audio.sampleRate, samples: audioSamples(cfg) })
-        : await loadVideo(file, { frames: cfg.video.videoFrames, size: cfg.video.videoSize });
+        : await loadVideo(file, videoDecodeShape(cfg));
   return { dtype: 'float32', shape: [1, ...mediaShape(cfg, m)], data };
 }
 

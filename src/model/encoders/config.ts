@@ -149,7 +149,28 @@ export interface VideoEncoderConfig extends EncoderStackConfig {
    * it moves (the tubelet projection sees motion). Needs videoPatch a power of two.
    */
   appearance?: VideoAppearance;
+  /**
+   * What else a clip brings to the fusion (default 'none'): 'image' runs the
+   * model's image encoder (the same parameters, `encoders.image.*`) on the
+   * clip's first frame and passes its tokens to the fusion as image tokens,
+   * beside the tubelet tokens (see VideoKeyframe). The clip then comes in at
+   * the image encoder's imageSize, and the tubelets see it averaged down to
+   * videoSize.
+   */
+  keyframe?: VideoKeyframe;
 }
+
+/**
+ * The video's keyframe path. The tubelet encoder, trained by masked
+ * reconstruction and text ↔ video contrast, learns colour, size and motion
+ * but not shape: the video captions can be told apart without it (a probe
+ * of its tokens reads shape at chance, 0.37, where the image encoder's
+ * tokens read 0.80; BENCHMARKS.md). 'image' gives the fusion the first
+ * frame through the image encoder, which text ↔ image contrast and the image
+ * questions do teach shape — the keyframe + motion split of two-stream video
+ * models (Simonyan & Zisserman 2014; Feichtenhofer et al. 2019, SlowFast).
+ */
+export type VideoKeyframe = 'none' | 'image';
 
 /**
  * The video encoder's appearance path. On the synthetic world a conv stem
@@ -173,6 +194,7 @@ export const VIDEO_ENCODER_SCHEMA = {
   stem: STEM_FIELD,
   stemWidth: { type: 'integer', min: 1, optional: true },
   appearance: { type: 'enum', values: ['none', 'conv'], default: 'none' },
+  keyframe: { type: 'enum', values: ['none', 'image'], default: 'none' },
 } as const satisfies ConfigSchema<VideoEncoderConfig>;
 
 export type TextEncoderOptions = ConfigOf<typeof TEXT_ENCODER_SCHEMA>;

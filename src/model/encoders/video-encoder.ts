@@ -6,6 +6,7 @@
  * token also gets a conv stem's token of the tubelet's first frame.
  */
 import type { Graph } from '../../graph/graph.js';
+import * as op from '../../graph/ops/index.js';
 import { formatShape } from '../../graph/shape.js';
 import type { Value } from '../../graph/value.js';
 import { Embedding } from '../../nn/embedding.js';
@@ -14,6 +15,21 @@ import { Linear } from '../../nn/linear.js';
 import { validateVideoEncoderConfig, type VideoEncoderConfig, type VideoEncoderOptions } from './config.js';
 import { checkInput, EncoderStack, staticDim, type EncodeOptions, type EncoderResult } from './encoder-common.js';
 import { checkFrameSize, encodePatches } from './image-encoder.js';
+
+/**
+ * Frames [B, F, 3, H, W] averaged over k×k pixel blocks → [B, F, 3, H/k, W/k]
+ * (a clip that came in at the image encoder's size, for the tubelets at
+ * videoSize; see VideoEncoderConfig.keyframe). H and W must be static and divisible by k.
+ */
+export function averageFrames(frames: Value, k: number): Value {
+  if (k === 1) return frames;
+  const [f, c, h, w] = frames.shape.slice(1);
+  if (typeof h !== 'number' || typeof w !== 'number' || h % k !== 0 || w % k !== 0) {
+    throw new Error(`averageFrames: frames ${formatShape(frames.shape)} need static height and width divisible by ${k}`);
+  }
+  const blocks = op.reshape(frames, [0, f as number, c as number, h / k, k, w / k, k]); // [B, F, 3, H/k, k, W/k, k]
+  return op.reduceMean(blocks, [4, 6]); // [B, F, 3, H/k, W/k]
+}
 
 /**
  * Parameters `<path>.patch.{weight [3·t·P·P, D], bias}` (stem 'patch') or

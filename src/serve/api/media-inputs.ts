@@ -9,7 +9,7 @@ import sharp, { type Metadata } from 'sharp';
 import { decodeImageBytes, decodeVideoBytes, decodeWav, ffmpegAvailable, loadAudio, loadVideo, prepareAudio, probeStream, Y4mReader } from '../../data/media/index.js';
 import { withTempFile } from '../../data/media/temp-file.js';
 import type { ModelConfig } from '../../model/config.js';
-import { audioSamples } from '../../model/model-inputs.js';
+import { audioSamples, videoDecodeShape } from '../../model/model-inputs.js';
 import type { LimitsConfig } from '../config.js';
 import { ApiError, badRequest } from './openai-errors.js';
 
@@ -102,7 +102,7 @@ export async function audioInput(data: string, format: string, ctx: MediaContext
 /** A video part → [F, 3, S, S] frames sampled evenly over the clip. */
 export async function videoInput(data: string, format: string, ctx: MediaContext, param: string): Promise<Float32Array> {
   const bytes = decodeBase64(data, param);
-  const o = { frames: ctx.cfg.video.videoFrames, size: ctx.cfg.video.videoSize };
+  const o = videoDecodeShape(ctx.cfg);
   if (format === 'y4m') {
     try {
       const r = await Y4mReader.open(bytes, param);

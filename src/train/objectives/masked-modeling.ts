@@ -16,7 +16,7 @@ import type { Value } from '../../graph/value.js';
 import type { ModelConfig } from '../../model/config.js';
 import { patchify } from '../../model/encoders/patchify.js';
 import { declareModelInputs } from '../../model/model-inputs.js';
-import { MultimodalModel } from '../../model/multimodal-model.js';
+import { framesAtVideoSize, MultimodalModel } from '../../model/multimodal-model.js';
 import { Linear } from '../../nn/linear.js';
 import type { Objective } from './objective.js';
 
@@ -41,7 +41,7 @@ export function maskedModelingObjective(cfg: ModelConfig, m: MaskedModality): Ob
 /** What each token should reconstruct from the clean input: [B, T, F]. */
 function targetTokens(model: MultimodalModel, cfg: ModelConfig, m: MaskedModality, clean: Value): Value {
   if (m === 'image') return patchify(clean, { patch: cfg.image.patchSize, what: 'masked image target' }).patches; // [B, N, 3P²]
-  if (m === 'video') return patchify(clean, { patch: cfg.video.videoPatch, tubelet: cfg.video.tubeletFrames, what: 'masked video target' }).patches; // [B, N, 3tP²]
+  if (m === 'video') return patchify(framesAtVideoSize(cfg, clean), { patch: cfg.video.videoPatch, tubelet: cfg.video.tubeletFrames, what: 'masked video target' }).patches; // [B, N, 3tP²]
   const enc = model.audio!;
   const t = enc.tokenCount(clean.shape[1] as number);
   const f = cfg.audio.framesPerToken;
