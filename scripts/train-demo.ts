@@ -14,8 +14,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateSynth } from '../src/data/synth/generate.js';
-import { readModelConfigJson } from '../src/model/config.js';
+import { DEFAULT_SYNTH_OPTIONS, generateSynth } from '../src/data/synth/generate.js';
+import { readModelConfigJson, validateModelConfig } from '../src/model/config.js';
+import { videoInputSize } from '../src/model/model-inputs.js';
 import { allSignatures } from '../src/model/modalities.js';
 import { expectedParams, saveModelFolder } from '../src/train/model-folder.js';
 import { ModelRuntime } from '../src/model/model-runtime.js';
@@ -55,16 +56,18 @@ const { values } = parseArgs({
 const t0 = performance.now();
 const dataDir = values.data!;
 const manifest = join(dataDir, 'manifest.jsonl');
+const rawConfig = readModelConfigJson(RECIPE.config);
+// Videos are written at the side the model reads them (imageSize with the keyframe path, see model-inputs.ts).
+const videoSize = videoInputSize(validateModelConfig(rawConfig));
 if (!existsSync(manifest)) {
   const n = Number(values.scenes);
   const bar = new ProgressBar('synth', n);
-  await generateSynth(dataDir, { n, seed: 1 }, (done) => bar.update(done));
+  await generateSynth(dataDir, { n, seed: 1, videoSize }, (done) => bar.update(done));
   bar.finish();
 }
 const stages: Stage[] = values['no-stage2'] ? [1, 3] : [1, 2, 3];
 const settings = { ...RECIPE.stages };
 if (values['no-stage2']) settings[3] = { ...settings[3], steps: settings[3].steps + settings[2].steps, replay: undefined };
-const rawConfig = readModelConfigJson(RECIPE.config);
 let bar: ProgressBar | null = null;
 let current = 0;
 const run = await runTraining(
@@ -101,7 +104,7 @@ const card = [
   'The demo model of mixmodal: mm-small (configs/models/mm-small.json) trained on the synthetic multimodal world.',
   '',
   `- Command: \`${command}\``,
-  `- Data: \`mixmodal data synth --n ${values.scenes} --seed 1\` (${run.data.train.length} training examples; test split ${test.examples.length} examples)`,
+  `- Data: \`mixmodal data synth --n ${values.scenes} --seed 1${videoSize !== DEFAULT_SYNTH_OPTIONS.videoSize ? ` --video-size ${videoSize}` : ''}\` (${run.data.train.length} training examples; test split ${test.examples.length} examples)`,
   `- Recipe: stages ${stages.join(', ')}; ${stages.map((s) => describeStage(s, settings[s])).join('; ')}; seed ${RECIPE.seed}`,
   `- Time on this machine (2 cores): ${(trainSeconds / 60).toFixed(1)} min for data + training, ${(totalSeconds / 60).toFixed(1)} min with evaluation${values.resume ? ' (this invocation only: it resumed a run)' : ''}`,
   '',
