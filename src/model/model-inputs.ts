@@ -29,6 +29,11 @@ export function videoInputSize(cfg: ModelConfig): number {
   return cfg.video.keyframe === 'image' ? cfg.image.imageSize : cfg.video.videoSize;
 }
 
+/** How many input pixels per side the tubelets see as one (1, or imageSize / videoSize with the keyframe path). */
+export function videoInputScale(cfg: ModelConfig): number {
+  return videoInputSize(cfg) / cfg.video.videoSize;
+}
+
 /** What a video file is decoded to for this model: frames sampled evenly over the clip, resized to a side of `size`. */
 export function videoDecodeShape(cfg: ModelConfig): { frames: number; size: number } {
   return { frames: cfg.video.videoFrames, size: videoInputSize(cfg) };

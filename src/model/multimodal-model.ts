@@ -17,6 +17,7 @@ import { AudioEncoder, ImageEncoder, TextEncoder, VideoEncoder, type EncodeOptio
 import { averageFrames } from './encoders/video-encoder.js';
 import { FusionStack, type FusionStream } from './fusion.js';
 import { modalitySignature, type Modality } from './modalities.js';
+import { videoInputScale } from './model-inputs.js';
 import { ModalityRouter, type ModalityGateStrategy } from './modality-router.js';
 import { ProjectionHead } from './projection-head.js';
 import { TextDecoder } from './text-decoder.js';
@@ -35,12 +36,10 @@ export interface ModelInputs {
 
 /**
  * The clip the tubelet encoder sees: frames [B, F, 3, S, S] averaged down
- * to videoSize when they came in larger (at imageSize, for the keyframe path).
+ * by videoInputScale (imageSize → videoSize with the keyframe path; else as they are).
  */
 export function framesAtVideoSize(cfg: ModelConfig, frames: Value): Value {
-  const side = frames.shape[4];
-  const { videoSize } = cfg.video;
-  return typeof side === 'number' && side > videoSize && side % videoSize === 0 ? averageFrames(frames, side / videoSize) : frames; // [B, F, 3, videoSize, videoSize]
+  return averageFrames(frames, videoInputScale(cfg)); // [B, F, 3, S / k, S / k]
 }
 
 export interface ForwardOptions {
@@ -64,8 +63,6 @@ export interface ModelOutputs {
   embeddings: Partial<Record<Modality, Value>>;
   /** Modality gate weights [B, 4] in MODALITIES order, 0 for absent modalities. */
   gateWeights?: Value;
-  /** The image encoder's output on the video's first frame (config video.keyframe 'image'; not in encoders-only graphs). */
-  keyframe?: EncoderOutput;
   /** Fused tokens [B, T, D] and their mask [B, T]. */
   fused?: { tokens: Value; mask: Value; modalityIds: Value };
   /** MoE layers' outputs in depth order. */
@@ -157,7 +154,6 @@ export class MultimodalModel {
       signature: present,
       encoders,
       embeddings,
-      keyframe,
       gateWeights: gate.weights,
       fused: { tokens: fused.tokens, mask: fused.mask, modalityIds: fused.modalityIds },
       moe: fused.moe,

@@ -10,7 +10,7 @@ import type { ModelConfig } from '../model/config.js';
 import { decoderPrompt } from '../model/decoder-prompt.js';
 import { melFrameCount } from '../model/encoders/mel.js';
 import type { Modality } from '../model/modalities.js';
-import { audioSamples, mediaShape, videoInputSize } from '../model/model-inputs.js';
+import { audioSamples, mediaShape, videoInputScale, videoInputSize } from '../model/model-inputs.js';
 import type { DatasetExample } from './dataset.js';
 import type { ScheduledBatch } from './schedule.js';
 
@@ -158,7 +158,7 @@ function tokenLayout(m: Exclude<Modality, 'text'>, cfg: ModelConfig): { count: n
   const [frames, size, patch, tub] =
     m === 'image'
       ? [1, cfg.image.imageSize, cfg.image.patchSize, 1]
-      : [cfg.video.videoFrames, videoInputSize(cfg), (cfg.video.videoPatch * videoInputSize(cfg)) / cfg.video.videoSize, cfg.video.tubeletFrames];
+      : [cfg.video.videoFrames, videoInputSize(cfg), cfg.video.videoPatch * videoInputScale(cfg), cfg.video.tubeletFrames];
   const grid = size / patch;
   const count = (frames / tub) * grid * grid;
   return {
