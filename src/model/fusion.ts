@@ -19,6 +19,11 @@ import { MODALITIES, modalityIndex, type Modality } from './modalities.js';
 /** One modality's tokens entering the fusion stack. */
 export interface FusionStream {
   modality: Modality;
+  /**
+   * The modality the routing statistics count these tokens under (their modality id), when it is not
+   * `modality`: a video's keyframe is image-typed and merged as an image, but counted as the video's.
+   */
+  countAs?: Modality;
   /** [B, T_m, D] */
   tokens: Value;
   /** bool [B, T_m], true = real token; absent when all are real. */
@@ -30,7 +35,7 @@ export interface FusionOutput {
   tokens: Value;
   /** bool [B, T]. */
   mask: Value;
-  /** Modality id of each token, int64 [B, T]. */
+  /** Modality id of each token (FusionStream.countAs, else its modality), int64 [B, T]. */
   modalityIds: Value;
   /** Each MoE layer's output (losses, statistics, update masks), in depth order. */
   moe: MoeOutput[];
@@ -83,14 +88,14 @@ export class FusionStack {
     if (streams.length === 0) throw new Error(`fusion ${this.name}: no modality stream`);
     return g.withScope(this.name, () => {
       const parts = streams.map((s) => {
-        const id = modalityIndex(s.modality);
+        const typeId = modalityIndex(s.modality);
         const merge = this.merges[s.modality];
         if (merge && s.mask) throw new Error(`fusion ${this.name}: ${s.modality} tokens with a padding mask cannot be merged`);
         const tokens = merge ? merge.apply(s.tokens) : s.tokens; // [B, T_m, D] (T_m / k² when merged)
-        const typed = op.add(tokens, this.typeEmbedding.apply(g.scalar(id, 'int64'))); // [B, T_m, D]
+        const typed = op.add(tokens, this.typeEmbedding.apply(g.scalar(typeId, 'int64'))); // [B, T_m, D]
         const bt = op.slice(op.shapeOf(tokens), [0], [2]); // [2] = (B, T_m)
         const mask = s.mask ?? op.expand(g.constant({ dtype: 'bool', shape: [], data: Uint8Array.of(1) }), bt); // [B, T_m]
-        const ids = op.expand(g.scalar(id, 'int64'), bt); // [B, T_m]
+        const ids = op.expand(g.scalar(modalityIndex(s.countAs ?? s.modality), 'int64'), bt); // [B, T_m]
         return { typed, mask, ids };
       });
       let h = op.concat(parts.map((p) => p.typed), 1); // [B, T, D]

@@ -9,7 +9,7 @@ import { initParams } from '../runtime/init-params.js';
 import { Session } from '../runtime/session.js';
 import { softmaxCrossEntropy } from '../train/losses/cross-entropy.js';
 import { loadModelConfig, readModelConfigJson, validateModelConfig, type ModelConfig } from './config.js';
-import { allSignatures, MODALITIES, type Modality } from './modalities.js';
+import { allSignatures, MODALITIES, modalityIndex, type Modality } from './modalities.js';
 import { declareModelInputs, mediaShape } from './model-inputs.js';
 import { MultimodalModel } from './multimodal-model.js';
 
@@ -56,6 +56,7 @@ function trace(sig: Modality[], c: ModelConfig = cfg) {
   g.output('fused', out.fused!.tokens);
   for (const m of sig) g.output(`embedding_${m}`, out.embeddings[m]!);
   g.output('tokens_per_expert', out.moe[0]!.stats.tokensPerExpert);
+  g.output('tokens_per_modality_expert', out.moe[0]!.stats.tokensPerModalityExpert!);
   grads.forEach((gr, i) => g.output(`grad:${[...g.params.keys()][i]}`, gr ?? missingGrad([...g.params.keys()][i]!)));
   return { g, model };
 }
@@ -139,6 +140,14 @@ describe('video.keyframe image', () => {
     expect([...g.params.keys()].filter((p) => p.startsWith('encoders.image.')).length).toBeGreaterThan(5);
     const rowsGrad = out['grad:encoders.image.rows.weight']!.data as Float32Array;
     expect(rowsGrad.some((v) => v !== 0)).toBe(true);
+    // The routing statistics count the keyframe's tokens under video (the input they came from), none under image.
+    const perModality = Array.from(out.tokens_per_modality_expert!.data as BigInt64Array, Number); // [4, E]
+    const e = keyed.fusion.moe.numExperts;
+    const rowSum = (m: Modality) => perModality.slice(modalityIndex(m) * e, (modalityIndex(m) + 1) * e).reduce((a, b) => a + b, 0);
+    const kept = Array.from(out.tokens_per_expert!.data as BigInt64Array, Number).reduce((a, b) => a + b, 0);
+    expect(rowSum('image')).toBe(0);
+    expect(rowSum('video')).toBeGreaterThan(0);
+    expect(rowSum('text') + rowSum('video')).toBe(kept);
     await session.release();
     // An encoders-only graph (stages 1 and 2) never runs the keyframe, so it has no image encoder.
     const g2 = new Graph('keyed-encoders-only');

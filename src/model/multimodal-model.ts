@@ -146,8 +146,9 @@ export class MultimodalModel {
     const gate = this.router.apply(encoders, o.gateStrategy ?? 'learned');
     const streams: FusionStream[] = present.map((m) => ({ modality: m, tokens: gate.scaled[m]!, mask: encoders[m]!.mask }));
     const keyframe = inputs.video && this.cfg.video.keyframe === 'image' ? this.encodeKeyframe(inputs.video) : undefined;
-    // The keyframe enters as image tokens (image type embedding and merge), weighted by the video's gate, just before the video's tokens.
-    if (keyframe) streams.splice(present.indexOf('video'), 0, { modality: 'image', tokens: op.mul(keyframe.tokens, gate.factors.video!) }); // [B, N_img, D]
+    // The keyframe enters as image tokens (image type embedding and merge), weighted by the video's gate, just before the
+    // video's tokens; the routing statistics count them as the video's (the input they came from).
+    if (keyframe) streams.splice(present.indexOf('video'), 0, { modality: 'image', countAs: 'video', tokens: op.mul(keyframe.tokens, gate.factors.video!) }); // [B, N_img, D]
     const fused = this.fusion.apply(streams, { training: o.training, noiseSeed: o.noiseSeed, remoteExperts: o.remoteExperts });
     const auxLoss = fused.moe.reduce<Value>((s, m) => op.add(s, op.add(m.loadBalanceLoss, m.zLoss)), zero); // []
     return {

@@ -28,9 +28,9 @@ export const TEST_SENTENCES = [
   'describe the picture: two shapes on a white background',
 ];
 
-/** mm-tiny with dropless MoE (capacityFactorEval 0), random weights of `seed`, a 300-id BPE. */
-export async function tinyModel(seed = 1): Promise<TestModel> {
-  const cfg = withMoeOverrides(loadModelConfig('mm-tiny'), { capacityFactorEval: 0 });
+/** mm-tiny (or `base`) with dropless MoE (capacityFactorEval 0), random weights of `seed`, a 300-id BPE. */
+export async function tinyModel(seed = 1, base: ModelConfig = loadModelConfig('mm-tiny')): Promise<TestModel> {
+  const cfg = withMoeOverrides(base, { capacityFactorEval: 0 });
   const tokenizer = await trainBpe(TEST_SENTENCES, { vocabSize: cfg.core.vocabSize });
   return { cfg, params: randomModelParams(cfg, seed), tokenizer };
 }

@@ -153,7 +153,8 @@ export interface VideoEncoderConfig extends EncoderStackConfig {
    * What else a clip brings to the fusion (default 'none'): 'image' runs the
    * model's image encoder (the same parameters, `encoders.image.*`) on the
    * clip's first frame and passes its tokens to the fusion as image tokens,
-   * beside the tubelet tokens (see VideoKeyframe). The clip then comes in at
+   * beside the tubelet tokens (see VideoKeyframe); routing statistics count
+   * them under video, the input they came from. The clip then comes in at
    * the image encoder's imageSize, and the tubelets see it averaged down to
    * videoSize.
    */
