@@ -130,6 +130,9 @@ export function validateModelConfig(raw: unknown): ModelConfig {
   if (cfg.video.keyframe === 'image' && cfg.image.imageSize % cfg.video.videoSize !== 0) {
     throw new Error(`${name}: 'video.keyframe' 'image' needs video.videoSize (${cfg.video.videoSize}) to divide image.imageSize (${cfg.image.imageSize}): clips come in at imageSize and are averaged down to videoSize`);
   }
+  const { keyframe, keyframes, videoFrames } = cfg.video;
+  if (keyframes > 1 && keyframe !== 'image') throw new Error(`${name}: 'video.keyframes' (${keyframes}) needs video.keyframe 'image'`);
+  if (keyframes > videoFrames) throw new Error(`${name}: 'video.keyframes' (${keyframes}) must be at most video.videoFrames (${videoFrames})`);
   return cfg;
 }
 

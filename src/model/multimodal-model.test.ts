@@ -11,7 +11,7 @@ import { softmaxCrossEntropy } from '../train/losses/cross-entropy.js';
 import { loadModelConfig, readModelConfigJson, validateModelConfig, type ModelConfig } from './config.js';
 import { allSignatures, MODALITIES, modalityIndex, type Modality } from './modalities.js';
 import { declareModelInputs, mediaShape } from './model-inputs.js';
-import { MultimodalModel } from './multimodal-model.js';
+import { keyframeIndices, MultimodalModel } from './multimodal-model.js';
 
 const cfg = loadModelConfig('mm-tiny');
 const B = 2;
@@ -156,6 +156,22 @@ describe('video.keyframe image', () => {
     expect(() => validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 24, videoPatch: 8, keyframe: 'image' } })).toThrow(/'video.keyframe' 'image' needs video.videoSize \(24\) to divide image.imageSize \(32\)/);
   });
 
+  it('video.keyframes 2: the first and the last frame each enter as image tokens with their keyframe-time embedding, which trains', async () => {
+    expect(keyframeIndices(4, 1)).toEqual([0]);
+    expect(keyframeIndices(4, 2)).toEqual([0, 3]);
+    expect(keyframeIndices(8, 3)).toEqual([0, 4, 7]);
+    const two = validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image', keyframes: 2 } });
+    const { session, out } = await runTraced(['text', 'video'], two);
+    expect(out.fused!.shape).toEqual([B, TEXT_LEN + 2 * TOKENS.image + VIDEO_TOKENS, cfg.core.dim]);
+    const timeGrad = out['grad:fusion.keyframe_time.weight']!; // [2, D]
+    expect(timeGrad.shape).toEqual([2, cfg.core.dim]);
+    const rows = [0, 1].map((r) => (timeGrad.data as Float32Array).subarray(r * cfg.core.dim, (r + 1) * cfg.core.dim));
+    for (const r of rows) expect(r.some((v) => v !== 0)).toBe(true);
+    await session.release();
+    expect(() => validateModelConfig({ ...raw, video: { ...raw.video, keyframes: 2 } })).toThrow(/'video.keyframes' \(2\) needs video.keyframe 'image'/);
+    expect(() => validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image', keyframes: 5 } })).toThrow(/'video.keyframes' \(5\) must be at most video.videoFrames \(4\)/);
+  });
+
   it('the tubelets see the clip averaged 2×2 (the same embedding as a plain model fed the averaged clip); only the keyframe sees detail inside a 2×2 block', async () => {
     const build = (c: ModelConfig) => {
       const g = new Graph('video-embed');
@@ -196,5 +212,33 @@ describe('video.keyframe image', () => {
     expect(diff(sOut.fused!, kOut.fused!)).toBeGreaterThan(1e-4);
     await sk.release();
     await sp.release();
+  });
+
+  it('video.keyframes 2 reads detail from the first and the last frame only', async () => {
+    const two = validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image', keyframes: 2 } });
+    const g = new Graph('video-fused');
+    g.output('fused', new MultimodalModel(g, two, ['video']).forward(declareModelInputs(g, two, ['video']), { training: false }).fused!.tokens);
+    const session = await Session.create(emitModel(g));
+    const params = initParams(g, 3);
+    const clip = hostInputs(two, ['video'], 4).video!; // [B, 4, 3, 32, 32]
+    const fused = async (data: Float32Array) => {
+      const feeds: Record<string, HostTensor> = { video: { ...clip, data } };
+      for (const k of g.params.keys()) feeds[k] = params.get(k)!;
+      return (await session.run(feeds)).fused!.data as Float32Array;
+    };
+    const base = await fused(clip.data as Float32Array);
+    /** Max change of the fused tokens when two pixels inside one 2×2 block of frame f (of the first example) swap. */
+    const swapEffect = async (f: number) => {
+      const d = (clip.data as Float32Array).slice();
+      const at = f * 3 * 32 * 32;
+      [d[at], d[at + 1]] = [d[at + 1]!, d[at]!];
+      const out = await fused(d);
+      return Math.max(...out.map((v, i) => Math.abs(v - base[i]!)));
+    };
+    expect(await swapEffect(0)).toBeGreaterThan(1e-4);
+    expect(await swapEffect(3)).toBeGreaterThan(1e-4);
+    expect(await swapEffect(1)).toBeLessThan(1e-6);
+    expect(await swapEffect(2)).toBeLessThan(1e-6);
+    await session.release();
   });
 });

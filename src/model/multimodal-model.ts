@@ -12,6 +12,7 @@ import type { Graph } from '../graph/graph.js';
 import * as op from '../graph/ops/index.js';
 import type { Value } from '../graph/value.js';
 import type { MoeOutput, RemoteExperts } from '../moe/moe-layer.js';
+import { Embedding } from '../nn/embedding.js';
 import type { ModelConfig } from './config.js';
 import { AudioEncoder, ImageEncoder, TextEncoder, VideoEncoder, type EncodeOptions, type EncoderOutput, type EncoderResult } from './encoders/index.js';
 import { averageFrames } from './encoders/video-encoder.js';
@@ -21,6 +22,12 @@ import { videoInputScale } from './model-inputs.js';
 import { ModalityRouter, type ModalityGateStrategy } from './modality-router.js';
 import { ProjectionHead } from './projection-head.js';
 import { TextDecoder } from './text-decoder.js';
+
+/** The frames of a clip of f frames that take the keyframe path: k of them, evenly from the first to the last. */
+export function keyframeIndices(f: number, k: number): number[] {
+  if (k === 1) return [0];
+  return Array.from({ length: k }, (_, i) => Math.round((i * (f - 1)) / (k - 1)));
+}
 
 /** The inputs of one batch; each present modality's tensors. */
 export interface ModelInputs {
@@ -82,6 +89,7 @@ export class MultimodalModel {
   private fusionModule?: FusionStack;
   private decoderModule?: TextDecoder;
   private keyframeEncoderModule?: ImageEncoder;
+  private keyframeTimeModule?: Embedding;
 
   /** Creates the modules for the modalities in `present` (parameters named from the graph's root). */
   constructor(
@@ -138,6 +146,12 @@ export class MultimodalModel {
     return this.keyframeEncoderModule;
   }
 
+  /** With several keyframes, the embedding of each one's place in time (parameters `fusion.keyframe_time.*`, trained with the fusion). */
+  get keyframeTime(): Embedding {
+    this.keyframeTimeModule ??= this.g.withScope('fusion', () => new Embedding(this.g, 'keyframe_time', { vocabSize: this.cfg.video.keyframes, dim: this.cfg.core.dim }));
+    return this.keyframeTimeModule;
+  }
+
   forward(inputs: ModelInputs, o: ForwardOptions): ModelOutputs {
     const { present, encoders, embeddings } = this.encodeAndProject(inputs);
     const zero = this.g.scalar(0);
@@ -145,10 +159,12 @@ export class MultimodalModel {
 
     const gate = this.router.apply(encoders, o.gateStrategy ?? 'learned');
     const streams: FusionStream[] = present.map((m) => ({ modality: m, tokens: gate.scaled[m]!, mask: encoders[m]!.mask }));
-    const keyframe = inputs.video && this.cfg.video.keyframe === 'image' ? this.encodeKeyframe(inputs.video) : undefined;
-    // The keyframe enters as image tokens (image type embedding and merge), weighted by the video's gate, just before the
+    // Keyframes enter as image tokens (image type embedding and merge), weighted by the video's gate, just before the
     // video's tokens; the routing statistics count them as the video's (the input they came from).
-    if (keyframe) streams.splice(present.indexOf('video'), 0, { modality: 'image', countAs: 'video', tokens: op.mul(keyframe.tokens, gate.factors.video!) }); // [B, N_img, D]
+    if (inputs.video && this.cfg.video.keyframe === 'image') {
+      const keyframes = this.encodeKeyframes(inputs.video).map((tokens) => ({ modality: 'image' as const, countAs: 'video' as const, tokens: op.mul(tokens, gate.factors.video!) })); // [B, N_img, D] each
+      streams.splice(present.indexOf('video'), 0, ...keyframes);
+    }
     const fused = this.fusion.apply(streams, { training: o.training, noiseSeed: o.noiseSeed, remoteExperts: o.remoteExperts });
     const auxLoss = fused.moe.reduce<Value>((s, m) => op.add(s, op.add(m.loadBalanceLoss, m.zLoss)), zero); // []
     return {
@@ -172,11 +188,23 @@ export class MultimodalModel {
     return { signature: present, embeddings };
   }
 
-  /** The image encoder on frame 0 of frames [B, F, 3, S, S] (S = imageSize): tokens [B, N_img, D]. */
-  private encodeKeyframe(frames: Value): EncoderOutput {
+  /**
+   * The image encoder on the keyframes of frames [B, F, 3, S, S] (S = imageSize; video.keyframes of them, see
+   * keyframeIndices): their tokens [B, N_img, D] in time order, each plus its keyframe-time embedding when there are several.
+   */
+  private encodeKeyframes(frames: Value): Value[] {
     const f = frames.shape[1] as number;
-    const first = f === 1 ? frames : op.split(frames, [1, f - 1], 1)[0]!; // [B, 1, 3, S, S]
-    return this.keyframeEncoder.apply(op.squeeze(first, [1])); // [B, N_img, D], [B, D]
+    const k = this.cfg.video.keyframes;
+    if (k === 1) {
+      const first = f === 1 ? frames : op.split(frames, [1, f - 1], 1)[0]!; // [B, 1, 3, S, S]
+      return [this.keyframeEncoder.apply(op.squeeze(first, [1])).tokens]; // [B, N_img, D]
+    }
+    const s = this.cfg.image.imageSize;
+    const picked = op.gather(frames, this.g.constant({ dtype: 'int64', shape: [k], data: BigInt64Array.from(keyframeIndices(f, k), BigInt) }), 1); // [B, k, 3, S, S]
+    const tokens = this.keyframeEncoder.apply(op.reshape(picked, [-1, 3, s, s])).tokens; // [B·k, N_img, D]
+    const nd = op.slice(op.shapeOf(tokens), [1], [3]); // [2] = (N_img, D)
+    const perFrame = op.split(op.reshape(tokens, op.concat([this.g.ints([-1, k]), nd], 0)), new Array<number>(k).fill(1), 1); // k × [B, 1, N_img, D]
+    return perFrame.map((t, i) => op.add(op.squeeze(t, [1]), this.keyframeTime.apply(this.g.scalar(i, 'int64')))); // [B, N_img, D] + [D]
   }
 
   /** Runs the encoders of the present inputs and the heads on their pooled vectors. */

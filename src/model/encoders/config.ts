@@ -159,6 +159,14 @@ export interface VideoEncoderConfig extends EncoderStackConfig {
    * videoSize.
    */
   keyframe?: VideoKeyframe;
+  /**
+   * How many frames take the keyframe path (default 1, the first frame; needs
+   * keyframe 'image'). k > 1 spreads them evenly from the first frame to the
+   * last (frame round(i·(F−1)/(k−1))), each adding its tokens to the fusion
+   * with a learned keyframe-time embedding (`fusion.keyframe_time`), so the
+   * fusion can compare where things are at the start and at the end.
+   */
+  keyframes?: number;
 }
 
 /**
@@ -196,6 +204,7 @@ export const VIDEO_ENCODER_SCHEMA = {
   stemWidth: { type: 'integer', min: 1, optional: true },
   appearance: { type: 'enum', values: ['none', 'conv'], default: 'none' },
   keyframe: { type: 'enum', values: ['none', 'image'], default: 'none' },
+  keyframes: { type: 'integer', min: 1, default: 1 },
 } as const satisfies ConfigSchema<VideoEncoderConfig>;
 
 export type TextEncoderOptions = ConfigOf<typeof TEXT_ENCODER_SCHEMA>;
