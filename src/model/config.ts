@@ -58,13 +58,25 @@ export interface FusionConfig {
   imageMerge?: number;
   /** Video tokens enter the fusion merged k×k within each time step; default 1. */
   videoMerge?: number;
+  /**
+   * Positions inside the fusion: 'none' (default) leaves each token with only
+   * what its encoder put in it; 'learned' adds a learned embedding of the
+   * token's index within its stream (`fusion.positions`, one table shared by
+   * the streams, which the modality-type embedding tells apart), so word order
+   * and grid places stay explicit for comparisons such as "left of" or where
+   * an object is in the first and the last keyframe.
+   */
+  positions?: FusionPositions;
 }
+
+export type FusionPositions = 'none' | 'learned';
 
 const FUSION_SCHEMA = {
   layers: { type: 'integer', min: 1 },
   moeEvery: { type: 'integer', min: 0 },
   imageMerge: { type: 'integer', min: 1, default: 1 },
   videoMerge: { type: 'integer', min: 1, default: 1 },
+  positions: { type: 'enum', values: ['none', 'learned'], default: 'none' },
 } as const satisfies ConfigSchema<FusionConfig>;
 
 /** The causal text decoder. */

@@ -13,6 +13,7 @@ import { Embedding } from '../nn/embedding.js';
 import { LayerNorm } from '../nn/layer-norm.js';
 import { PatchMerge } from '../nn/patch-merge.js';
 import { TransformerBlock } from '../nn/transformer-block.js';
+import { positionRows } from './encoders/encoder-common.js';
 import type { ModelConfig } from './config.js';
 import { MODALITIES, modalityIndex, type Modality } from './modalities.js';
 
@@ -57,6 +58,8 @@ export class FusionStack {
   readonly norm: LayerNorm;
   /** Token mergers of the image and video streams (`<name>.merge_image`, `<name>.merge_video`), when their merge is > 1. */
   readonly merges: Partial<Record<Modality, PatchMerge>> = {};
+  /** With `fusion.positions: 'learned'`, each token's index within its stream (`<name>.positions`, maxStreamTokens rows). */
+  readonly positions?: Embedding;
 
   constructor(
     readonly g: Graph,
@@ -81,6 +84,7 @@ export class FusionStack {
       if (videoMerge > 1) this.merges.video = new PatchMerge(g, 'merge_video', { dim, grid: cfg.video.videoSize / cfg.video.videoPatch, merge: videoMerge });
       return [typeEmbedding, blocks, moe, new LayerNorm(g, 'norm', { dim })] as const;
     });
+    if (cfg.fusion.positions === 'learned') this.positions = g.withScope(name, () => new Embedding(g, 'positions', { vocabSize: maxStreamTokens(cfg), dim }));
   }
 
   apply(streams: FusionStream[], o: FusionOptions): FusionOutput {
@@ -92,7 +96,8 @@ export class FusionStack {
         const merge = this.merges[s.modality];
         if (merge && s.mask) throw new Error(`fusion ${this.name}: ${s.modality} tokens with a padding mask cannot be merged`);
         const tokens = merge ? merge.apply(s.tokens) : s.tokens; // [B, T_m, D] (T_m / k² when merged)
-        const typed = op.add(tokens, this.typeEmbedding.apply(g.scalar(typeId, 'int64'))); // [B, T_m, D]
+        let typed = op.add(tokens, this.typeEmbedding.apply(g.scalar(typeId, 'int64'))); // [B, T_m, D]
+        if (this.positions) typed = op.add(typed, this.streamPositions(tokens, s.modality)); // [B, T_m, D] + [T_m, D]
         const bt = op.slice(op.shapeOf(tokens), [0], [2]); // [2] = (B, T_m)
         const mask = s.mask ?? op.expand(g.constant({ dtype: 'bool', shape: [], data: Uint8Array.of(1) }), bt); // [B, T_m]
         const ids = op.expand(g.scalar(modalityIndex(s.countAs ?? s.modality), 'int64'), bt); // [B, T_m]
@@ -124,4 +129,28 @@ export class FusionStack {
       return { tokens: this.norm.apply(h), mask, modalityIds, moe: moeOutputs };
     });
   }
+
+  /** Rows 0..T_m−1 of the position table for a stream's tokens [B, T_m, D]: [T_m, D]. */
+  private streamPositions(tokens: Value, modality: Modality): Value {
+    const table = this.positions!.weight;
+    const t = tokens.shape[1]!;
+    const rows = table.shape[0] as number;
+    if (typeof t === 'number' && t > rows) {
+      throw new Error(`fusion ${this.name}: ${t} ${modality} tokens exceed the ${rows} rows of fusion.positions`);
+    }
+    return positionRows(table, t, { value: tokens, axis: 1 }); // [T_m, D]
+  }
+}
+
+/**
+ * The most tokens one stream can bring into the fusion (rows of
+ * `fusion.positions`): text up to maxTextLen, the merged image and video
+ * grids, and a bound on the audio tokens of maxAudioSeconds.
+ */
+export function maxStreamTokens(cfg: ModelConfig): number {
+  const { image, video, audio, text, fusion } = cfg;
+  const imageTokens = (image.imageSize / image.patchSize / fusion.imageMerge) ** 2;
+  const videoTokens = (video.videoFrames / video.tubeletFrames) * (video.videoSize / video.videoPatch / fusion.videoMerge) ** 2;
+  const audioTokens = Math.ceil((audio.maxAudioSeconds * audio.sampleRate) / audio.hop / audio.framesPerToken) + 1; // ≥ frames / framesPerToken
+  return Math.max(text.maxTextLen, imageTokens, videoTokens, audioTokens);
 }

@@ -11,6 +11,7 @@ import { softmaxCrossEntropy } from '../train/losses/cross-entropy.js';
 import { loadModelConfig, readModelConfigJson, validateModelConfig, type ModelConfig } from './config.js';
 import { allSignatures, MODALITIES, modalityIndex, type Modality } from './modalities.js';
 import { declareModelInputs, mediaShape } from './model-inputs.js';
+import { maxStreamTokens } from './fusion.js';
 import { keyframeIndices, MultimodalModel } from './multimodal-model.js';
 
 const cfg = loadModelConfig('mm-tiny');
@@ -120,6 +121,29 @@ describe('the multimodal MoE model on mm-tiny', () => {
     }
     await session.release();
     expect(() => validateModelConfig({ ...raw, fusion: { ...raw.fusion, imageMerge: 3 } })).toThrow(/'fusion.imageMerge' \(3\) must divide the image token grid side \(4\)/);
+  });
+
+  it("fusion.positions 'learned': each stream's tokens get rows 0..T_m−1 of one table, which train; rows past every stream get none", async () => {
+    const raw = readModelConfigJson('mm-tiny') as { fusion: Record<string, unknown> };
+    expect(() => validateModelConfig({ ...raw, fusion: { ...raw.fusion, positions: 'rope' } })).toThrow(/fusion.*positions/);
+    const positioned = validateModelConfig({ ...raw, fusion: { ...raw.fusion, positions: 'learned' } });
+    const rows = maxStreamTokens(positioned);
+    expect(rows).toBe(32); // max(maxTextLen 32, image 16, video 32, audio bound ⌈8000 / 128 / 4⌉ + 1 = 17)
+    const sig: Modality[] = ['text', 'image'];
+    const { session, out } = await runTraced(sig, positioned);
+    const T = sig.reduce((a, m) => a + TOKENS[m], 0);
+    expect(out.fused!.shape).toEqual([B, T, cfg.core.dim]); // no tokens added
+    const grad = out['grad:fusion.positions.weight']!; // [rows, D]
+    expect(grad.shape).toEqual([rows, cfg.core.dim]);
+    const d = cfg.core.dim;
+    const rowTouched = (r: number) => (grad.data as Float32Array).subarray(r * d, (r + 1) * d).some((v) => v !== 0);
+    const longest = Math.max(...sig.map((m) => TOKENS[m])); // image: 16
+    for (let r = 0; r < longest; r++) expect(rowTouched(r)).toBe(true);
+    for (let r = longest; r < rows; r++) expect(rowTouched(r)).toBe(false);
+    await session.release();
+    // Without the option the fusion holds no position table.
+    const { g } = trace(sig);
+    expect(g.params.has('fusion.positions.weight')).toBe(false);
   });
 });
 
