@@ -14,6 +14,8 @@ import { LayerNorm } from '../nn/layer-norm.js';
 import { PatchMerge } from '../nn/patch-merge.js';
 import { TransformerBlock } from '../nn/transformer-block.js';
 import { positionRows } from './encoders/encoder-common.js';
+import { melFrameCount } from './encoders/mel.js';
+import { audioSamples } from './model-inputs.js';
 import type { ModelConfig } from './config.js';
 import { MODALITIES, modalityIndex, type Modality } from './modalities.js';
 
@@ -145,12 +147,12 @@ export class FusionStack {
 /**
  * The most tokens one stream can bring into the fusion (rows of
  * `fusion.positions`): text up to maxTextLen, the merged image and video
- * grids, and a bound on the audio tokens of maxAudioSeconds.
+ * grids, and the audio tokens of maxAudioSeconds (as the audio encoder counts them).
  */
 export function maxStreamTokens(cfg: ModelConfig): number {
   const { image, video, audio, text, fusion } = cfg;
   const imageTokens = (image.imageSize / image.patchSize / fusion.imageMerge) ** 2;
   const videoTokens = (video.videoFrames / video.tubeletFrames) * (video.videoSize / video.videoPatch / fusion.videoMerge) ** 2;
-  const audioTokens = Math.ceil((audio.maxAudioSeconds * audio.sampleRate) / audio.hop / audio.framesPerToken) + 1; // ≥ frames / framesPerToken
+  const audioTokens = Math.floor(melFrameCount(audioSamples(cfg), audio) / audio.framesPerToken);
   return Math.max(text.maxTextLen, imageTokens, videoTokens, audioTokens);
 }

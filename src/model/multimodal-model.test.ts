@@ -128,7 +128,7 @@ describe('the multimodal MoE model on mm-tiny', () => {
     expect(() => validateModelConfig({ ...raw, fusion: { ...raw.fusion, positions: 'rope' } })).toThrow(/fusion.*positions/);
     const positioned = validateModelConfig({ ...raw, fusion: { ...raw.fusion, positions: 'learned' } });
     const rows = maxStreamTokens(positioned);
-    expect(rows).toBe(32); // max(maxTextLen 32, image 16, video 32, audio bound ⌈8000 / 128 / 4⌉ + 1 = 17)
+    expect(rows).toBe(32); // max(maxTextLen 32, image 16, video 32, audio 15)
     const sig: Modality[] = ['text', 'image'];
     const { session, out } = await runTraced(sig, positioned);
     const T = sig.reduce((a, m) => a + TOKENS[m], 0);
