@@ -145,6 +145,9 @@ export function validateModelConfig(raw: unknown): ModelConfig {
   const { keyframe, keyframes, videoFrames } = cfg.video;
   if (keyframes > 1 && keyframe !== 'image') throw new Error(`${name}: 'video.keyframes' (${keyframes}) needs video.keyframe 'image'`);
   if (keyframes > videoFrames) throw new Error(`${name}: 'video.keyframes' (${keyframes}) must be at most video.videoFrames (${videoFrames})`);
+  if (cfg.video.keyframeMotion !== 'none' && keyframes < 2) {
+    throw new Error(`${name}: 'video.keyframeMotion' '${cfg.video.keyframeMotion}' needs video.keyframes ≥ 2 (got ${keyframes}): motion is the change between two keyframes`);
+  }
   return cfg;
 }
 

@@ -31,6 +31,8 @@ export interface FusionStream {
   tokens: Value;
   /** bool [B, T_m], true = real token; absent when all are real. */
   mask?: Value;
+  /** The tokens come merged already (keyframe motion): the fusion applies no merge of its own. */
+  merged?: boolean;
 }
 
 export interface FusionOutput {
@@ -95,7 +97,7 @@ export class FusionStack {
     return g.withScope(this.name, () => {
       const parts = streams.map((s) => {
         const typeId = modalityIndex(s.modality);
-        const merge = this.merges[s.modality];
+        const merge = s.merged ? undefined : this.merges[s.modality];
         if (merge && s.mask) throw new Error(`fusion ${this.name}: ${s.modality} tokens with a padding mask cannot be merged`);
         const tokens = merge ? merge.apply(s.tokens) : s.tokens; // [B, T_m, D] (T_m / k² when merged)
         let typed = op.add(tokens, this.typeEmbedding.apply(g.scalar(typeId, 'int64'))); // [B, T_m, D]

@@ -196,6 +196,31 @@ describe('video.keyframe image', () => {
     expect(() => validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image', keyframes: 5 } })).toThrow(/'video.keyframes' \(5\) must be at most video.videoFrames \(4\)/);
   });
 
+  it("video.keyframeMotion 'difference': the keyframes' token change enters as merged video tokens; a clip whose last frame equals its first gives the merger no input", async () => {
+    const fusionRaw = (raw as unknown as { fusion: Record<string, unknown> }).fusion;
+    const moving = validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image', keyframes: 2, keyframeMotion: 'difference' }, fusion: { ...fusionRaw, imageMerge: 2 } });
+    const { g, session, out } = await runTraced(['text', 'video'], moving);
+    // text + 2 keyframes of 16/4 merged image tokens + 16/4 merged motion tokens + the tubelets.
+    expect(out.fused!.shape).toEqual([B, TEXT_LEN + 2 * (TOKENS.image / 4) + TOKENS.image / 4 + VIDEO_TOKENS, cfg.core.dim]);
+    expect(g.params.has('fusion.keyframe_motion.norm.weight')).toBe(false); // no norm: no change stays ≈ 0
+    const weightGrad = (o: Record<string, HostTensor>) => Math.max(...(o['grad:fusion.keyframe_motion.proj.weight']!.data as Float32Array).map(Math.abs));
+    expect(weightGrad(out)).toBeGreaterThan(1e-6);
+    // Copy frame 0 onto the last frame (3) of each clip: the difference is 0, so the projection's weight gets no gradient while its bias still does.
+    const feeds: Record<string, HostTensor> = { ...hostInputs(moving, ['text', 'video'], 2), caption: { dtype: 'int64', shape: [B, CAPTION_LEN], data: BigInt64Array.from([1n, 5n, 9n, 2n, 3n, 3n, 7n, 2n]) } };
+    const clip = feeds.video!.data as Float32Array; // [B, 4, 3, 32, 32]
+    const frame = 3 * 32 * 32;
+    for (let b = 0; b < B; b++) clip.copyWithin((b * 4 + 3) * frame, b * 4 * frame, (b * 4 + 1) * frame);
+    for (const [k, v] of initParams(g, 1)) feeds[k] = v;
+    const still = await session.run(feeds);
+    expect(weightGrad(still)).toBe(0);
+    expect((still['grad:fusion.keyframe_motion.proj.bias']!.data as Float32Array).some((v) => v !== 0)).toBe(true);
+    await session.release();
+    // Without the option there is no motion stream; with one keyframe there is nothing to difference.
+    const { g: g2 } = trace(['text', 'video'], validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image', keyframes: 2 } }));
+    expect([...g2.params.keys()].some((p) => p.startsWith('fusion.keyframe_motion.'))).toBe(false);
+    expect(() => validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image', keyframeMotion: 'difference' } })).toThrow(/'video.keyframeMotion' 'difference' needs video.keyframes ≥ 2 \(got 1\)/);
+  });
+
   it('the tubelets see the clip averaged 2×2 (the same embedding as a plain model fed the averaged clip); only the keyframe sees detail inside a 2×2 block', async () => {
     const build = (c: ModelConfig) => {
       const g = new Graph('video-embed');

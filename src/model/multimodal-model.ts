@@ -13,6 +13,7 @@ import * as op from '../graph/ops/index.js';
 import type { Value } from '../graph/value.js';
 import type { MoeOutput, RemoteExperts } from '../moe/moe-layer.js';
 import { Embedding } from '../nn/embedding.js';
+import { PatchMerge } from '../nn/patch-merge.js';
 import type { ModelConfig } from './config.js';
 import { AudioEncoder, ImageEncoder, TextEncoder, VideoEncoder, type EncodeOptions, type EncoderOutput, type EncoderResult } from './encoders/index.js';
 import { averageFrames } from './encoders/video-encoder.js';
@@ -90,6 +91,7 @@ export class MultimodalModel {
   private decoderModule?: TextDecoder;
   private keyframeEncoderModule?: ImageEncoder;
   private keyframeTimeModule?: Embedding;
+  private keyframeMotionModule?: PatchMerge;
 
   /** Creates the modules for the modalities in `present` (parameters named from the graph's root). */
   constructor(
@@ -152,6 +154,16 @@ export class MultimodalModel {
     return this.keyframeTimeModule;
   }
 
+  /**
+   * With `video.keyframeMotion` 'difference', the merger of keyframe token differences (parameters
+   * `fusion.keyframe_motion.proj.*`, no norm: a place with no change stays ≈ 0), merging as the image tokens are.
+   */
+  get keyframeMotion(): PatchMerge {
+    const { imageSize, patchSize } = this.cfg.image;
+    this.keyframeMotionModule ??= this.g.withScope('fusion', () => new PatchMerge(this.g, 'keyframe_motion', { dim: this.cfg.core.dim, grid: imageSize / patchSize, merge: this.cfg.fusion.imageMerge, normalize: false }));
+    return this.keyframeMotionModule;
+  }
+
   forward(inputs: ModelInputs, o: ForwardOptions): ModelOutputs {
     const { present, encoders, embeddings } = this.encodeAndProject(inputs);
     const zero = this.g.scalar(0);
@@ -161,9 +173,13 @@ export class MultimodalModel {
     const streams: FusionStream[] = present.map((m) => ({ modality: m, tokens: gate.scaled[m]!, mask: encoders[m]!.mask }));
     // Keyframes enter as image tokens (image type embedding and merge), weighted by the video's gate, just before the
     // video's tokens; the routing statistics count them as the video's (the input they came from).
+    // With keyframe motion, the change between consecutive keyframes follows them as video tokens, merged already.
     if (inputs.video && this.cfg.video.keyframe === 'image') {
-      const keyframes = this.encodeKeyframes(inputs.video).map((tokens) => ({ modality: 'image' as const, countAs: 'video' as const, tokens: op.mul(tokens, gate.factors.video!) })); // [B, N_img, D] each
-      streams.splice(present.indexOf('video'), 0, ...keyframes);
+      const factor = gate.factors.video!; // [B, 1, 1]
+      const frames = this.encodeKeyframes(inputs.video); // k × [B, N_img, D]
+      const keyframes = frames.map((tokens, i): FusionStream => ({ modality: 'image', countAs: 'video', tokens: op.mul(this.withKeyframeTime(tokens, i), factor) })); // [B, N_img, D] each
+      const motion = this.cfg.video.keyframeMotion === 'difference' ? frames.slice(1).map((later, i): FusionStream => ({ modality: 'video', merged: true, tokens: op.mul(this.keyframeMotion.apply(op.sub(later, frames[i]!)), factor) })) : []; // [B, N_img / m², D] each
+      streams.splice(present.indexOf('video'), 0, ...keyframes, ...motion);
     }
     const fused = this.fusion.apply(streams, { training: o.training, noiseSeed: o.noiseSeed, remoteExperts: o.remoteExperts });
     const auxLoss = fused.moe.reduce<Value>((s, m) => op.add(s, op.add(m.loadBalanceLoss, m.zLoss)), zero); // []
@@ -190,7 +206,7 @@ export class MultimodalModel {
 
   /**
    * The image encoder on the keyframes of frames [B, F, 3, S, S] (S = imageSize; video.keyframes of them, see
-   * keyframeIndices): their tokens [B, N_img, D] in time order, each plus its keyframe-time embedding when there are several.
+   * keyframeIndices): their tokens [B, N_img, D] in time order.
    */
   private encodeKeyframes(frames: Value): Value[] {
     const f = frames.shape[1] as number;
@@ -202,9 +218,15 @@ export class MultimodalModel {
     const s = this.cfg.image.imageSize;
     const picked = op.gather(frames, this.g.constant({ dtype: 'int64', shape: [k], data: BigInt64Array.from(keyframeIndices(f, k), BigInt) }), 1); // [B, k, 3, S, S]
     const tokens = this.keyframeEncoder.apply(op.reshape(picked, [-1, 3, s, s])).tokens; // [B·k, N_img, D]
-    const nd = op.slice(op.shapeOf(tokens), [1], [3]); // [2] = (N_img, D)
-    const perFrame = op.split(op.reshape(tokens, op.concat([this.g.ints([-1, k]), nd], 0)), new Array<number>(k).fill(1), 1); // k × [B, 1, N_img, D]
-    return perFrame.map((t, i) => op.add(op.squeeze(t, [1]), this.keyframeTime.apply(this.g.scalar(i, 'int64')))); // [B, N_img, D] + [D]
+    const n = (s / this.cfg.image.patchSize) ** 2;
+    const perClip = op.reshape(tokens, [-1, k, n, this.cfg.core.dim]); // [B, k, N_img, D]
+    const perFrame = op.split(perClip, new Array<number>(k).fill(1), 1); // k × [B, 1, N_img, D]
+    return perFrame.map((t) => op.squeeze(t, [1])); // [B, N_img, D]
+  }
+
+  /** Keyframe i's tokens [B, N_img, D] plus its keyframe-time embedding when there are several keyframes. */
+  private withKeyframeTime(tokens: Value, i: number): Value {
+    return this.cfg.video.keyframes === 1 ? tokens : op.add(tokens, this.keyframeTime.apply(this.g.scalar(i, 'int64'))); // [B, N_img, D] + [D]
   }
 
   /** Runs the encoders of the present inputs and the heads on their pooled vectors. */

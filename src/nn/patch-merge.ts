@@ -23,21 +23,29 @@ export interface PatchMergeConfig {
   grid: number;
   /** Block side k; must divide G. */
   merge: number;
+  /**
+   * Layer-norm the k²·D block before the projection (default true). False for
+   * inputs whose size carries the signal, such as differences of two frames'
+   * tokens, where a block with no change is ≈ 0 and a norm would blow its noise up.
+   */
+  normalize?: boolean;
 }
 
 export const PATCH_MERGE_SCHEMA = {
   dim: { type: 'integer', min: 1 },
   grid: { type: 'integer', min: 1 },
   merge: { type: 'integer', min: 1 },
+  normalize: { type: 'boolean', default: true },
 } as const satisfies ConfigSchema<PatchMergeConfig>;
 
 export class PatchMerge {
   readonly cfg: ConfigOf<typeof PATCH_MERGE_SCHEMA>;
   readonly path: string;
-  readonly norm: LayerNorm;
+  /** The block's layer norm (absent with `normalize: false`). */
+  readonly norm?: LayerNorm;
   readonly proj: Linear;
 
-  /** Parameters `<path>.norm.{weight, bias}` [k²·D] and `<path>.proj.{weight [k²·D, D], bias}`. */
+  /** Parameters `<path>.norm.{weight, bias}` [k²·D] (with `normalize`) and `<path>.proj.{weight [k²·D, D], bias}`. */
   constructor(
     readonly g: Graph,
     readonly name: string,
@@ -45,10 +53,10 @@ export class PatchMerge {
   ) {
     this.path = g.scope ? `${g.scope}.${name}` : name;
     this.cfg = validateConfig(cfg, PATCH_MERGE_SCHEMA, `patch merge config at ${this.path}`);
-    const { dim, grid, merge } = this.cfg;
+    const { dim, grid, merge, normalize } = this.cfg;
     if (grid % merge !== 0) throw new Error(`patch merge ${this.path}: merge ${merge} does not divide the token grid side ${grid}`);
     const wide = merge * merge * dim;
-    [this.norm, this.proj] = g.withScope(name, () => [new LayerNorm(g, 'norm', { dim: wide }), new Linear(g, 'proj', { inFeatures: wide, outFeatures: dim })]);
+    [this.norm, this.proj] = g.withScope(name, () => [normalize ? new LayerNorm(g, 'norm', { dim: wide }) : undefined, new Linear(g, 'proj', { inFeatures: wide, outFeatures: dim })]);
   }
 
   /** Tokens per slice after merging: (G/k)². */
@@ -68,7 +76,7 @@ export class PatchMerge {
       const blocks = op.reshape(x, [0, -1, h, k, h, k, dim]); // [B, S, G/k, k, G/k, k, D]
       const grouped = op.transpose(blocks, [0, 1, 2, 4, 3, 5, 6]); // [B, S, G/k, G/k, k, k, D]
       const flat = op.reshape(grouped, [0, -1, k * k * dim]); // [B, S·(G/k)², k²·D]
-      return this.proj.apply(this.norm.apply(flat)); // [B, S·(G/k)², D]
+      return this.proj.apply(this.norm ? this.norm.apply(flat) : flat); // [B, S·(G/k)², D]
     });
   }
 }

@@ -167,6 +167,18 @@ export interface VideoEncoderConfig extends EncoderStackConfig {
    * fusion can compare where things are at the start and at the end.
    */
   keyframes?: number;
+  /**
+   * Motion between keyframes (default 'none'; needs keyframes ≥ 2):
+   * 'difference' adds, for each pair of consecutive keyframes, the
+   * difference of their image-encoder tokens at each grid place (later −
+   * earlier), merged like image tokens by a projection without a norm
+   * (`fusion.keyframe_motion.proj`, trained with the fusion) and typed as
+   * video. Where nothing moved the difference is ≈ 0; where an object left
+   * or arrived it carries that object's features with a sign, so "does the
+   * red circle move?" and its direction are read at one place instead of by
+   * matching two tokens across the keyframes (see KeyframeMotion).
+   */
+  keyframeMotion?: KeyframeMotion;
 }
 
 /**
@@ -180,6 +192,17 @@ export interface VideoEncoderConfig extends EncoderStackConfig {
  * models (Simonyan & Zisserman 2014; Feichtenhofer et al. 2019, SlowFast).
  */
 export type VideoKeyframe = 'none' | 'image';
+
+/**
+ * Motion tokens from the keyframes. Two keyframes give the fusion where each
+ * object is at the start and at the end, but comparing the two needs
+ * attention to pair tokens of one place across frames, which instruction
+ * tuning on the synthetic world did not learn ("does X move?" stayed at
+ * chance, BENCHMARKS.md). 'difference' hands it the per-place change of the
+ * keyframes' features, the feature-space analogue of the RGB-difference
+ * input of temporal segment networks (Wang et al. 2016, §3.2).
+ */
+export type KeyframeMotion = 'none' | 'difference';
 
 /**
  * The video encoder's appearance path. On the synthetic world a conv stem
@@ -205,6 +228,7 @@ export const VIDEO_ENCODER_SCHEMA = {
   appearance: { type: 'enum', values: ['none', 'conv'], default: 'none' },
   keyframe: { type: 'enum', values: ['none', 'image'], default: 'none' },
   keyframes: { type: 'integer', min: 1, default: 1 },
+  keyframeMotion: { type: 'enum', values: ['none', 'difference'], default: 'none' },
 } as const satisfies ConfigSchema<VideoEncoderConfig>;
 
 export type TextEncoderOptions = ConfigOf<typeof TEXT_ENCODER_SCHEMA>;
