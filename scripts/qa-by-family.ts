@@ -3,7 +3,7 @@
  * with the media of each question swapped for another scene's as a control:
  * where the two accuracies match, the model answers from the question alone.
  *
- *   npx tsx scripts/qa-by-family.ts [--model models/mm-small-synth] [--data data/synth-demo/manifest.jsonl] [--split test]
+ *   npx tsx scripts/qa-by-family.ts [--model models/mm-small-synth] [--data data/synth-demo/manifest.jsonl] [--split test] [--media image,audio,video]
  *
  * Families are recognised from the question wording of src/data/synth/questions.ts.
  */
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'models/mm-small-synth' },
     data: { type: 'string', default: 'data/synth-demo/manifest.jsonl' },
     split: { type: 'string', default: 'test' },
+    media: { type: 'string', default: 'image,audio,video' },
   },
 });
 
@@ -42,7 +43,12 @@ const FAMILIES: [RegExp, string][] = [
   [/^which object moves/, 'which-moves'],
 ];
 const familyOf = (q: string) => FAMILIES.find(([r]) => r.test(q))?.[1] ?? 'other';
-const MEDIA = ['image', 'audio', 'video'] as const;
+const ALL_MEDIA = ['image', 'audio', 'video'] as const;
+const MEDIA = values.media!.split(',').map((m) => {
+  const media = ALL_MEDIA.find((k) => k === m.trim());
+  if (!media) throw new Error(`--media: '${m}' is not one of ${ALL_MEDIA.join(', ')}`);
+  return media;
+});
 
 const folder = await loadModelFolder(values.model!);
 const runtime = new ModelRuntime(folder.cfg, folder.params);

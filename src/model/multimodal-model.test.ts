@@ -196,12 +196,16 @@ describe('video.keyframe image', () => {
     expect(() => validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image', keyframes: 5 } })).toThrow(/'video.keyframes' \(5\) must be at most video.videoFrames \(4\)/);
   });
 
-  it("video.keyframeMotion 'difference': the keyframes' token change enters as merged video tokens; a clip whose last frame equals its first gives the merger no input", async () => {
+  // mm-tiny's 4×4 image token grid with imageMerge 2: 2×2 blocks give 4 motion tokens, one window of side 4 gives 1.
+  it.each([
+    ['difference', TOKENS.image / 4],
+    ['difference-windows', 1],
+  ] as const)("video.keyframeMotion '%s': the keyframes' token change enters as %i merged video token(s); a clip whose last frame equals its first gives the merger no input", async (kind, motionTokens) => {
     const fusionRaw = (raw as unknown as { fusion: Record<string, unknown> }).fusion;
-    const moving = validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image', keyframes: 2, keyframeMotion: 'difference' }, fusion: { ...fusionRaw, imageMerge: 2 } });
+    const moving = validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image', keyframes: 2, keyframeMotion: kind }, fusion: { ...fusionRaw, imageMerge: 2 } });
     const { g, session, out } = await runTraced(['text', 'video'], moving);
-    // text + 2 keyframes of 16/4 merged image tokens + 16/4 merged motion tokens + the tubelets.
-    expect(out.fused!.shape).toEqual([B, TEXT_LEN + 2 * (TOKENS.image / 4) + TOKENS.image / 4 + VIDEO_TOKENS, cfg.core.dim]);
+    // text + 2 keyframes of 16/4 merged image tokens + the motion tokens + the tubelets.
+    expect(out.fused!.shape).toEqual([B, TEXT_LEN + 2 * (TOKENS.image / 4) + motionTokens + VIDEO_TOKENS, cfg.core.dim]);
     expect(g.params.has('fusion.keyframe_motion.norm.weight')).toBe(false); // no norm: no change stays ≈ 0
     const weightGrad = (o: Record<string, HostTensor>) => Math.max(...(o['grad:fusion.keyframe_motion.proj.weight']!.data as Float32Array).map(Math.abs));
     expect(weightGrad(out)).toBeGreaterThan(1e-6);
@@ -218,7 +222,7 @@ describe('video.keyframe image', () => {
     // Without the option there is no motion stream; with one keyframe there is nothing to difference.
     const { g: g2 } = trace(['text', 'video'], validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image', keyframes: 2 } }));
     expect([...g2.params.keys()].some((p) => p.startsWith('fusion.keyframe_motion.'))).toBe(false);
-    expect(() => validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image', keyframeMotion: 'difference' } })).toThrow(/'video.keyframeMotion' 'difference' needs video.keyframes ≥ 2 \(got 1\)/);
+    expect(() => validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image', keyframeMotion: kind } })).toThrow(/'video.keyframeMotion' '[a-z-]+' needs video.keyframes ≥ 2 \(got 1\)/);
   });
 
   it('the tubelets see the clip averaged 2×2 (the same embedding as a plain model fed the averaged clip); only the keyframe sees detail inside a 2×2 block', async () => {

@@ -14,6 +14,7 @@ import type { Value } from '../graph/value.js';
 import type { MoeOutput, RemoteExperts } from '../moe/moe-layer.js';
 import { Embedding } from '../nn/embedding.js';
 import { PatchMerge } from '../nn/patch-merge.js';
+import { WindowMerge } from '../nn/window-merge.js';
 import type { ModelConfig } from './config.js';
 import { AudioEncoder, ImageEncoder, TextEncoder, VideoEncoder, type EncodeOptions, type EncoderOutput, type EncoderResult } from './encoders/index.js';
 import { averageFrames } from './encoders/video-encoder.js';
@@ -91,7 +92,7 @@ export class MultimodalModel {
   private decoderModule?: TextDecoder;
   private keyframeEncoderModule?: ImageEncoder;
   private keyframeTimeModule?: Embedding;
-  private keyframeMotionModule?: PatchMerge;
+  private keyframeMotionModule?: PatchMerge | WindowMerge;
 
   /** Creates the modules for the modalities in `present` (parameters named from the graph's root). */
   constructor(
@@ -155,12 +156,19 @@ export class MultimodalModel {
   }
 
   /**
-   * With `video.keyframeMotion` 'difference', the merger of keyframe token differences (parameters
-   * `fusion.keyframe_motion.proj.*`, no norm: a place with no change stays ≈ 0), merging as the image tokens are.
+   * With `video.keyframeMotion`, the merger of keyframe token differences (parameters `fusion.keyframe_motion.*`, no
+   * norm: a place with no change stays ≈ 0): k×k blocks as the image tokens are merged ('difference'), or overlapping
+   * windows of side 2k at stride k ('difference-windows'), k = fusion.imageMerge.
    */
-  get keyframeMotion(): PatchMerge {
-    const { imageSize, patchSize } = this.cfg.image;
-    this.keyframeMotionModule ??= this.g.withScope('fusion', () => new PatchMerge(this.g, 'keyframe_motion', { dim: this.cfg.core.dim, grid: imageSize / patchSize, merge: this.cfg.fusion.imageMerge, normalize: false }));
+  get keyframeMotion(): PatchMerge | WindowMerge {
+    const grid = this.cfg.image.imageSize / this.cfg.image.patchSize;
+    const { dim } = this.cfg.core;
+    const k = this.cfg.fusion.imageMerge;
+    this.keyframeMotionModule ??= this.g.withScope('fusion', () =>
+      this.cfg.video.keyframeMotion === 'difference-windows'
+        ? new WindowMerge(this.g, 'keyframe_motion', { dim, grid, window: Math.min(grid, 2 * k), stride: k })
+        : new PatchMerge(this.g, 'keyframe_motion', { dim, grid, merge: k, normalize: false }),
+    );
     return this.keyframeMotionModule;
   }
 
@@ -178,7 +186,7 @@ export class MultimodalModel {
       const factor = gate.factors.video!; // [B, 1, 1]
       const frames = this.encodeKeyframes(inputs.video); // k × [B, N_img, D]
       const keyframes = frames.map((tokens, i): FusionStream => ({ modality: 'image', countAs: 'video', tokens: op.mul(this.withKeyframeTime(tokens, i), factor) })); // [B, N_img, D] each
-      const motion = this.cfg.video.keyframeMotion === 'difference' ? frames.slice(1).map((later, i): FusionStream => ({ modality: 'video', merged: true, tokens: op.mul(this.keyframeMotion.apply(op.sub(later, frames[i]!)), factor) })) : []; // [B, N_img / m², D] each
+      const motion = this.cfg.video.keyframeMotion !== 'none' ? frames.slice(1).map((later, i): FusionStream => ({ modality: 'video', merged: true, tokens: op.mul(this.keyframeMotion.apply(op.sub(later, frames[i]!)), factor) })) : []; // [B, N_motion, D] each
       streams.splice(present.indexOf('video'), 0, ...keyframes, ...motion);
     }
     const fused = this.fusion.apply(streams, { training: o.training, noiseSeed: o.noiseSeed, remoteExperts: o.remoteExperts });

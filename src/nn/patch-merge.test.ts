@@ -39,3 +39,21 @@ describe('PatchMerge', () => {
     expect(() => merge.apply(g.input('x', 'float32', ['batch', 20, 4]))).toThrow(/expected \[B, S·4·4, 4\] tokens, got batch×20×4/);
   });
 });
+
+describe('PatchMerge without a norm', () => {
+  it('projects the raw block (a zero block gives the bias) and holds no norm parameters', async () => {
+    const [grid, k, dim] = [2, 2, 3];
+    const g = new Graph();
+    const merge = new PatchMerge(g, 'merge', { dim, grid, merge: k, normalize: false });
+    expect([...g.params.keys()].sort()).toEqual(['merge.proj.bias', 'merge.proj.weight']);
+    g.output('y', merge.apply(g.input('x', 'float32', ['batch', grid * grid, dim]))); // [batch, 1, D]
+    const params = initParams(g, 3);
+    const xv = randn([2, grid * grid, dim], 5);
+    xv.data.fill(0, 0, grid * grid * dim); // the first example's block is all zeros
+    const p = (name: string) => params.get(`merge.${name}`)!.data as Float32Array;
+    const expected = linearRef(Float64Array.from(xv.data), p('proj.weight'), p('proj.bias'), k * k * dim, dim);
+    const y = await runY(g, params, { x: xv });
+    expectClose(y, expected, 1e-5);
+    expectClose({ ...y, data: (y.data as Float32Array).subarray(0, dim) }, Float64Array.from(p('proj.bias')), 1e-6);
+  });
+});

@@ -177,6 +177,10 @@ export interface VideoEncoderConfig extends EncoderStackConfig {
    * or arrived it carries that object's features with a sign, so "does the
    * red circle move?" and its direction are read at one place instead of by
    * matching two tokens across the keyframes (see KeyframeMotion).
+   * 'difference-windows' merges the differences in overlapping windows of
+   * side 2k at stride k instead (k = fusion.imageMerge; nn/window-merge.ts,
+   * `fusion.keyframe_motion.{proj, places}`), so an object's departure and
+   * arrival fall inside one window even where a k×k block boundary parts them.
    */
   keyframeMotion?: KeyframeMotion;
 }
@@ -202,7 +206,7 @@ export type VideoKeyframe = 'none' | 'image';
  * keyframes' features, the feature-space analogue of the RGB-difference
  * input of temporal segment networks (Wang et al. 2016, §3.2).
  */
-export type KeyframeMotion = 'none' | 'difference';
+export type KeyframeMotion = 'none' | 'difference' | 'difference-windows';
 
 /**
  * The video encoder's appearance path. On the synthetic world a conv stem
@@ -228,7 +232,7 @@ export const VIDEO_ENCODER_SCHEMA = {
   appearance: { type: 'enum', values: ['none', 'conv'], default: 'none' },
   keyframe: { type: 'enum', values: ['none', 'image'], default: 'none' },
   keyframes: { type: 'integer', min: 1, default: 1 },
-  keyframeMotion: { type: 'enum', values: ['none', 'difference'], default: 'none' },
+  keyframeMotion: { type: 'enum', values: ['none', 'difference', 'difference-windows'], default: 'none' },
 } as const satisfies ConfigSchema<VideoEncoderConfig>;
 
 export type TextEncoderOptions = ConfigOf<typeof TEXT_ENCODER_SCHEMA>;
