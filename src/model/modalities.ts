@@ -2,6 +2,10 @@
 export const MODALITIES = ['text', 'image', 'audio', 'video'] as const;
 export type Modality = (typeof MODALITIES)[number];
 
+/** The modalities read from media files (everything but text), in MODALITIES order. */
+export const MEDIA_MODALITIES = ['image', 'audio', 'video'] as const;
+export type MediaModality = (typeof MEDIA_MODALITIES)[number];
+
 /** Index of a modality in MODALITIES (gate weight column, modality id of its tokens). */
 export function modalityIndex(m: Modality): number {
   return MODALITIES.indexOf(m);

@@ -9,11 +9,16 @@
  * | `image`      | float32 | [batch, 3, imageSize, imageSize], 0..1  |
  * | `audio`      | float32 | [batch, sampleRate·maxAudioSeconds]     |
  * | `video`      | float32 | [batch, videoFrames, 3, S, S], S = videoInputSize |
+ *
+ * In place of a media input `m`, a graph may take its fixed encoder's outputs
+ * (declareFeatureInputs; train/encoder-features.ts): `m_tokens` float32
+ * [batch, m_len, D], `m_pooled` float32 [batch, D], and for a video with the
+ * keyframe path `video_keyframes` float32 [batch, keyframes, N_img, D].
  */
 import type { Graph } from '../graph/graph.js';
 import type { ModelConfig } from './config.js';
-import type { Modality } from './modalities.js';
-import type { ModelInputs } from './multimodal-model.js';
+import type { MediaModality, Modality } from './modalities.js';
+import type { MediaFeatures, ModelInputs } from './multimodal-model.js';
 
 /** Samples of an audio input: clips are padded or cut to maxAudioSeconds. */
 export function audioSamples(cfg: ModelConfig): number {
@@ -62,4 +67,24 @@ export function declareModelInputs(g: Graph, cfg: ModelConfig, signature: readon
     }
   }
   return inputs;
+}
+
+/** Image-encoder tokens of one frame: (imageSize / patchSize)². */
+export function imageTokenCount(cfg: ModelConfig): number {
+  return (cfg.image.imageSize / cfg.image.patchSize) ** 2;
+}
+
+/**
+ * Declares encoder-output inputs for the media in `modalities` (see the
+ * table above), as ModelInputs.features: `<m>_tokens` [batch, <m>_len, D],
+ * `<m>_pooled` [batch, D], and `video_keyframes` when the video has a keyframe path.
+ */
+export function declareFeatureInputs(g: Graph, cfg: ModelConfig, modalities: readonly MediaModality[]): Partial<Record<MediaModality, MediaFeatures>> {
+  const d = cfg.core.dim;
+  const out: Partial<Record<MediaModality, MediaFeatures>> = {};
+  for (const m of modalities) {
+    out[m] = { tokens: g.input(`${m}_tokens`, 'float32', ['batch', `${m}_len`, d]), pooled: g.input(`${m}_pooled`, 'float32', ['batch', d]) };
+    if (m === 'video' && cfg.video.keyframe === 'image') out.video!.keyframes = g.input('video_keyframes', 'float32', ['batch', cfg.video.keyframes, imageTokenCount(cfg), d]);
+  }
+  return out;
 }

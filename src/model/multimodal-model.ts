@@ -19,8 +19,8 @@ import type { ModelConfig } from './config.js';
 import { AudioEncoder, ImageEncoder, TextEncoder, VideoEncoder, type EncodeOptions, type EncoderOutput, type EncoderResult } from './encoders/index.js';
 import { averageFrames } from './encoders/video-encoder.js';
 import { FusionStack, type FusionStream } from './fusion.js';
-import { modalitySignature, type Modality } from './modalities.js';
-import { videoInputScale } from './model-inputs.js';
+import { MEDIA_MODALITIES, MODALITIES, modalitySignature, type MediaModality, type Modality } from './modalities.js';
+import { imageTokenCount, videoInputScale } from './model-inputs.js';
 import { ModalityRouter, type ModalityGateStrategy } from './modality-router.js';
 import { ProjectionHead } from './projection-head.js';
 import { TextDecoder } from './text-decoder.js';
@@ -41,6 +41,27 @@ export interface ModelInputs {
   audio?: Value;
   /** Frames float32 [B, F, 3, H, W] (H = W = videoInputSize, see model-inputs.ts). */
   video?: Value;
+  /**
+   * A fixed encoder's outputs given in place of a media input, computed once
+   * per media item (train/encoder-features.ts); the model is then built
+   * without that encoder (ModelBuildOptions.features).
+   */
+  features?: Partial<Record<MediaModality, MediaFeatures>>;
+}
+
+/** What a media encoder gives the rest of the model. */
+export interface MediaFeatures {
+  /** [B, T_m, D] */
+  tokens: Value;
+  /** [B, D] */
+  pooled: Value;
+  /** A video's keyframe tokens [B, keyframes, N_img, D] (the image encoder on its keyframes), with the keyframe path. */
+  keyframes?: Value;
+}
+
+export interface ModelBuildOptions {
+  /** Media whose encoder outputs come in as ModelInputs.features: their encoders are not built. */
+  features?: readonly MediaModality[];
 }
 
 /**
@@ -99,14 +120,16 @@ export class MultimodalModel {
     readonly g: Graph,
     readonly cfg: ModelConfig,
     present: Iterable<Modality>,
+    o: ModelBuildOptions = {},
   ) {
     const sig = modalitySignature(present);
     if (sig.length === 0) throw new Error('a model graph needs at least one modality');
+    const encoded = (m: Modality) => sig.includes(m) && !(o.features as readonly Modality[] | undefined)?.includes(m);
     g.withScope('encoders', () => {
-      if (sig.includes('text')) (this as { text?: TextEncoder }).text = new TextEncoder(g, 'text', cfg.text);
-      if (sig.includes('image')) (this as { image?: ImageEncoder }).image = new ImageEncoder(g, 'image', cfg.image);
-      if (sig.includes('audio')) (this as { audio?: AudioEncoder }).audio = new AudioEncoder(g, 'audio', cfg.audio);
-      if (sig.includes('video')) (this as { video?: VideoEncoder }).video = new VideoEncoder(g, 'video', cfg.video);
+      if (encoded('text')) (this as { text?: TextEncoder }).text = new TextEncoder(g, 'text', cfg.text);
+      if (encoded('image')) (this as { image?: ImageEncoder }).image = new ImageEncoder(g, 'image', cfg.image);
+      if (encoded('audio')) (this as { audio?: AudioEncoder }).audio = new AudioEncoder(g, 'audio', cfg.audio);
+      if (encoded('video')) (this as { video?: VideoEncoder }).video = new VideoEncoder(g, 'video', cfg.video);
     });
     g.withScope('heads', () => {
       for (const m of sig) this.heads[m] = new ProjectionHead(g, m, cfg.core.dim, cfg.core.embedDim);
@@ -182,9 +205,11 @@ export class MultimodalModel {
     // Keyframes enter as image tokens (image type embedding and merge), weighted by the video's gate, just before the
     // video's tokens; the routing statistics count them as the video's (the input they came from).
     // With keyframe motion, the change between consecutive keyframes follows them as video tokens, merged already.
-    if (inputs.video && this.cfg.video.keyframe === 'image') {
+    const videoKeyframes = inputs.features?.video?.keyframes ?? (inputs.video && this.cfg.video.keyframe === 'image' ? this.encodeKeyframes(inputs.video) : undefined); // [B, k, N_img, D]
+    if (videoKeyframes) {
       const factor = gate.factors.video!; // [B, 1, 1]
-      const frames = this.encodeKeyframes(inputs.video); // k × [B, N_img, D]
+      const k = this.cfg.video.keyframes;
+      const frames = op.split(videoKeyframes, new Array<number>(k).fill(1), 1).map((t) => op.squeeze(t, [1])); // k × [B, N_img, D]
       const keyframes = frames.map((tokens, i): FusionStream => ({ modality: 'image', countAs: 'video', tokens: op.mul(this.withKeyframeTime(tokens, i), factor) })); // [B, N_img, D] each
       const motion = this.cfg.video.keyframeMotion !== 'none' ? frames.slice(1).map((later, i): FusionStream => ({ modality: 'video', merged: true, tokens: op.mul(this.keyframeMotion.apply(op.sub(later, frames[i]!)), factor) })) : []; // [B, N_motion, D] each
       streams.splice(present.indexOf('video'), 0, ...keyframes, ...motion);
@@ -214,22 +239,15 @@ export class MultimodalModel {
 
   /**
    * The image encoder on the keyframes of frames [B, F, 3, S, S] (S = imageSize; video.keyframes of them, see
-   * keyframeIndices): their tokens [B, N_img, D] in time order.
+   * keyframeIndices): their tokens [B, k, N_img, D] in time order.
    */
-  private encodeKeyframes(frames: Value): Value[] {
+  encodeKeyframes(frames: Value): Value {
     const f = frames.shape[1] as number;
     const k = this.cfg.video.keyframes;
-    if (k === 1) {
-      const first = f === 1 ? frames : op.split(frames, [1, f - 1], 1)[0]!; // [B, 1, 3, S, S]
-      return [this.keyframeEncoder.apply(op.squeeze(first, [1])).tokens]; // [B, N_img, D]
-    }
     const s = this.cfg.image.imageSize;
-    const picked = op.gather(frames, this.g.constant({ dtype: 'int64', shape: [k], data: BigInt64Array.from(keyframeIndices(f, k), BigInt) }), 1); // [B, k, 3, S, S]
+    const picked = k === 1 && f === 1 ? frames : op.gather(frames, this.g.constant({ dtype: 'int64', shape: [k], data: BigInt64Array.from(keyframeIndices(f, k), BigInt) }), 1); // [B, k, 3, S, S]
     const tokens = this.keyframeEncoder.apply(op.reshape(picked, [-1, 3, s, s])).tokens; // [B·k, N_img, D]
-    const n = (s / this.cfg.image.patchSize) ** 2;
-    const perClip = op.reshape(tokens, [-1, k, n, this.cfg.core.dim]); // [B, k, N_img, D]
-    const perFrame = op.split(perClip, new Array<number>(k).fill(1), 1); // k × [B, 1, N_img, D]
-    return perFrame.map((t) => op.squeeze(t, [1])); // [B, N_img, D]
+    return op.reshape(tokens, [-1, k, imageTokenCount(this.cfg), this.cfg.core.dim]); // [B, k, N_img, D]
   }
 
   /** Keyframe i's tokens [B, N_img, D] plus its keyframe-time embedding when there are several keyframes. */
@@ -239,9 +257,15 @@ export class MultimodalModel {
 
   /** Runs the encoders of the present inputs and the heads on their pooled vectors. */
   private encodeAndProject<P extends boolean = false>(inputs: ModelInputs, o: EncodeOptions<P> = {}) {
-    const present = modalitySignature((Object.keys(inputs) as Modality[]).filter((m) => inputs[m]));
-    for (const m of present) if (!this[m]) throw new Error(`the model graph was built without a ${m} encoder`);
+    const given = inputs.features ?? {};
+    const present = modalitySignature(MODALITIES.filter((m) => (m !== 'text' && given[m]) || inputs[m]));
+    for (const m of present) {
+      const features = m === 'text' ? undefined : given[m];
+      if (features && inputs[m]) throw new Error(`${m}: give either the media input or its encoder features, not both`);
+      if (!features && !this[m]) throw new Error(`the model graph was built without a ${m} encoder`);
+    }
     const encoders: Partial<Record<Modality, EncoderResult<P>>> = {};
+    for (const m of MEDIA_MODALITIES) if (given[m]) encoders[m] = { tokens: given[m]!.tokens, pooled: given[m]!.pooled } as EncoderResult<P>;
     if (inputs.text) encoders.text = this.text!.apply(inputs.text.ids, inputs.text.mask, o);
     if (inputs.image) encoders.image = this.image!.apply(inputs.image, o);
     if (inputs.audio) encoders.audio = this.audio!.apply(inputs.audio, o);

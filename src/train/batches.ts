@@ -98,8 +98,12 @@ export function modelFeeds(examples: readonly DatasetExample[], signature: reado
   return feeds;
 }
 
-/** All feeds of a scheduled batch at `step` of `stage`. */
-export function batchFeeds(batch: ScheduledBatch, cfg: ModelConfig, tok: BpeTokenizer, o: { seed: number; step: number }): Record<string, HostTensor> {
+/**
+ * All feeds of a scheduled batch at `step` of `stage`. Media in `o.features`
+ * are left out: the instruction graph reads them as encoder features
+ * (train/encoder-features.ts), which the caller adds.
+ */
+export function batchFeeds(batch: ScheduledBatch, cfg: ModelConfig, tok: BpeTokenizer, o: { seed: number; step: number; features?: readonly Modality[] }): Record<string, HostTensor> {
   const { key, samples } = batch;
   const examples = samples.map((s) => s.example!);
   switch (key.task) {
@@ -109,7 +113,7 @@ export function batchFeeds(batch: ScheduledBatch, cfg: ModelConfig, tok: BpeToke
       return modelFeeds(examples, key.signature, cfg, tok, 'pair');
     case 'instruct':
       return {
-        ...modelFeeds(examples, key.signature, cfg, tok, 'prompt'),
+        ...modelFeeds(examples, key.signature.filter((m) => !o.features?.includes(m)), cfg, tok, 'prompt'),
         ...promptedTeacherForcing(examples, tok, cfg.decoder.maxLen),
         noise_seed: { dtype: 'int64', shape: [], data: BigInt64Array.of(BigInt(o.seed * 1_000_003 + o.step)) },
       };

@@ -8,7 +8,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildTrainingGraph } from '../autodiff/training-graph.js';
 import type { OptimizerConfig } from '../autodiff/optimizers.js';
+import type { Graph } from '../graph/graph.js';
 import type { ModelConfig } from '../model/config.js';
+import type { MediaModality } from '../model/modalities.js';
 import { initParam } from '../runtime/init-params.js';
 import type { ParamStore } from '../runtime/param-store.js';
 import { TrainingSession } from '../runtime/training-session.js';
@@ -39,8 +41,9 @@ export interface TaskSessionOptions {
   frozen?: (key: TaskKey, path: string) => boolean;
 }
 
-/** Traces the objective of a task. */
-export function buildObjective(cfg: ModelConfig, key: TaskKey): Objective {
+/** Traces the objective of a task; `features`: media read as fixed encoders' outputs (instruction tasks only). */
+export function buildObjective(cfg: ModelConfig, key: TaskKey, features: readonly MediaModality[] = []): Objective {
+  if (features.length > 0 && key.task !== 'instruct') throw new Error(`task ${taskId(key)} cannot take encoder features`);
   switch (key.task) {
     case 'lm':
       return textLmObjective(cfg);
@@ -50,7 +53,7 @@ export function buildObjective(cfg: ModelConfig, key: TaskKey): Objective {
     case 'contrastive':
       return contrastiveObjective(cfg, key.signature);
     case 'instruct':
-      return instructObjective(cfg, key.signature);
+      return instructObjective(cfg, key.signature, features);
   }
 }
 
@@ -70,21 +73,21 @@ export class TaskSessions {
     readonly o: TaskSessionOptions,
   ) {}
 
-  /** The session of `key`, compiled on first use. */
-  get(key: TaskKey): Promise<TrainingSession> {
-    const id = taskId(key);
+  /** The session of `key` (reading `features` as encoder outputs, see buildObjective), compiled on first use. */
+  get(key: TaskKey, features: readonly MediaModality[] = []): Promise<TrainingSession> {
+    const id = features.length > 0 ? `${taskId(key)}.features.${features.join('+')}` : taskId(key);
     let s = this.sessions.get(id);
     if (!s) {
-      s = this.create(key);
+      s = this.create(key, features, id);
       this.sessions.set(id, s);
       s.catch(() => this.sessions.delete(id));
     }
     return s;
   }
 
-  private async create(key: TaskKey): Promise<TrainingSession> {
-    const obj = buildObjective(this.cfg, key);
-    this.ensureParams(obj);
+  private async create(key: TaskKey, features: readonly MediaModality[], id: string): Promise<TrainingSession> {
+    const obj = buildObjective(this.cfg, key, features);
+    this.ensureParams(obj.graph);
     const tg = buildTrainingGraph(obj.graph, obj.loss, {
       optimizer: this.o.optimizer,
       clipGradNorm: this.o.clipGradNorm ?? 1,
@@ -93,7 +96,7 @@ export class TaskSessions {
       unusedParams: 'skip', // e.g. the text encoder in the decoder-only LM task
       frozen: (path) => this.o.frozen?.(key, path) ?? false,
     });
-    return TrainingSession.create(tg, this.store, { threads: this.o.threads, profilePrefix: this.profilePrefix(taskId(key)) });
+    return TrainingSession.create(tg, this.store, { threads: this.o.threads, profilePrefix: this.profilePrefix(id) });
   }
 
   /**
@@ -115,7 +118,7 @@ export class TaskSessions {
     }
     const { session, objective } = await e;
     const all: Record<string, HostTensor | ort.Tensor> = { ...feeds };
-    this.ensureParams(objective);
+    this.ensureParams(objective.graph);
     for (const path of objective.graph.params.keys()) all[path] = this.store.param(path, this.store.shape(path)).front;
     const out = await session.run(all);
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Number((v.data as Float32Array)[0])]));
@@ -127,9 +130,9 @@ export class TaskSessions {
     return join(this.o.profileDir, name);
   }
 
-  /** Adds the parameters a task brings that the store lacks, initialised from (seed, path). */
-  private ensureParams(obj: Objective): void {
-    for (const [path, info] of obj.graph.params) {
+  /** Adds the parameters of `graph` that the store lacks, initialised from (seed, path). */
+  ensureParams(graph: Graph): void {
+    for (const [path, info] of graph.params) {
       if (!this.store.has(path)) this.store.add(path, initParam(path, info.value.shape as number[], info.init, this.o.seed));
     }
   }

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSynth } from '../data/synth/generate.js';
 import { readManifestTexts, trainBpe, type BpeTokenizer } from '../data/tokenizer/index.js';
-import { loadModelConfig } from '../model/config.js';
+import { loadModelConfig, readModelConfigJson, validateModelConfig } from '../model/config.js';
 import { loadDataset, type DatasetExample } from './dataset.js';
+import { fixedEncoders } from './encoder-features.js';
 import { extendedPosition, isFrozen, METRICS_FILE, replayPlan, Trainer, type TrainerOptions } from './trainer.js';
 
 const cfg = loadModelConfig('mm-tiny');
@@ -60,6 +61,37 @@ describe('Trainer', () => {
     expect(resumed).toHaveLength(7);
     resumed.forEach((l, i) => expect(Math.abs(l - full[i]!)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(full[i]!))));
     expect(new Set(full).size).toBeGreaterThan(1); // the curve moves
+  });
+
+  it('fixed encoders run once per media item in stage 3: the same losses as running them every step (1e-5), keyframes and their motion included', async () => {
+    const raw = readModelConfigJson('mm-tiny') as { video: Record<string, unknown>; fusion: Record<string, unknown> };
+    // Clips come in at imageSize 32 either way, so the data loaded for mm-tiny serves this config too.
+    const keyed = validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image', keyframes: 2, keyframeMotion: 'difference-windows' }, fusion: { ...raw.fusion, imageMerge: 2 } });
+    const settings = { ...options.stageSettings, 3: { steps: 8, lr: 3e-3, freeze: ['encoders.', 'heads.'] } };
+    const logs: string[] = [];
+    const opts = { ...options, stageSettings: settings };
+    await new Trainer(keyed, tok, data, join(root, 'features-on'), opts, { onLog: (l) => logs.push(l) }).run();
+    await new Trainer(keyed, tok, data, join(root, 'features-off'), { ...opts, reuseEncoderFeatures: false }).run();
+    expect(logs.some((l) => /stage 3: the image, audio, video encoders are fixed/.test(l))).toBe(true);
+    const on = trainRecords(join(root, 'features-on'));
+    const off = trainRecords(join(root, 'features-off'));
+    expect(on.map((r) => r.task)).toEqual(off.map((r) => r.task));
+    expect(on.filter((r) => r.task.startsWith('s3.') && r.task.includes('video')).length).toBeGreaterThan(0); // steps through the keyframe path
+    expect(on.filter((r) => r.task.startsWith('s3.') && r.task !== 's3.instruct.text').length).toBeGreaterThan(3); // steps that read media
+    on.forEach((r, i) => expect(Math.abs(r.loss - off[i]!.loss)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(off[i]!.loss))));
+  });
+
+  it('fixedEncoders: the media encoders a stage fixes and no replayed batch trains; a keyframe video needs the image encoder fixed too', () => {
+    const base = { 1: { steps: 1, lr: 1 }, 2: { steps: 1, lr: 1 }, 3: { steps: 1, lr: 1 } };
+    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.', 'heads.'] } })).toEqual(['image', 'audio', 'video']);
+    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.image.'] } })).toEqual(['image']);
+    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.image.stem.'] } })).toEqual([]); // only part of it
+    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.'], replay: { stage: 2, every: 4 } } })).toEqual([]); // stage 2 trains them
+    expect(fixedEncoders(3, { ...base, 2: { steps: 1, lr: 1, freeze: ['encoders.audio.'] }, 3: { steps: 1, lr: 1, freeze: ['encoders.'], replay: { stage: 2, every: 4 } } })).toEqual(['audio']);
+    const keyframed = loadModelConfig('mm-small');
+    expect(keyframed.video.keyframe).toBe('image');
+    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.video.'] } }, keyframed)).toEqual([]);
+    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.video.'] } }, cfg)).toEqual(['video']);
   });
 
   it('a stage can hold parameters fixed by path prefix (stage 3 keeping the encoders)', async () => {

@@ -13,6 +13,7 @@ import type { ModelConfig } from '../model/config.js';
 import { checkpointOf, loadCheckpoint, saveCheckpoint, storeOf } from '../runtime/checkpoint.js';
 import { ParamStore } from '../runtime/param-store.js';
 import { batchFeeds } from './batches.js';
+import { EncoderFeatureCache, fixedEncoders } from './encoder-features.js';
 import type { DatasetExample } from './dataset.js';
 import { learningRate } from './lr-schedule.js';
 import { taskId, type Stage, type TaskKey } from './objectives/objective.js';
@@ -106,6 +107,12 @@ export interface TrainerOptions {
   profileDir?: string;
   /** Stop after this many steps of this invocation (tests simulate an interruption with it). */
   maxStepsThisRun?: number;
+  /**
+   * Encode each media item once per stage when the stage holds that encoder
+   * fixed and nothing in it trains it (train/encoder-features.ts); default
+   * true. The losses are those of running the encoder every step.
+   */
+  reuseEncoderFeatures?: boolean;
 }
 
 export interface StepInfo {
@@ -201,6 +208,7 @@ export class Trainer {
     const save = async (p: Position) => saveCheckpoint(ckptPath, checkpointOf(store, { model: this.cfg.core.name, position: p, seed: this.o.seed, stageSteps }));
     const lastLoss: Partial<Record<Stage, number>> = {};
     let stepsThisRun = 0;
+    let featureCache: EncoderFeatureCache | undefined;
     try {
       for (let si = pos.stageIndex; si < this.o.stages.length; si++) {
         const stage = this.o.stages[si]!;
@@ -216,13 +224,20 @@ export class Trainer {
           : undefined;
         const lrs = { peak: lr, warmup: Math.max(1, Math.round((this.o.warmupFraction ?? 0.05) * steps)), total: steps };
         const start = si === pos.stageIndex ? pos.step : 0;
+        const fixed = this.o.reuseEncoderFeatures === false ? [] : fixedEncoders(stage, this.o.stageSettings, this.cfg);
+        await featureCache?.release();
+        featureCache = fixed.length > 0 ? new EncoderFeatureCache(this.cfg, store, { threads: this.o.threads, ensureParams: (g) => tasks.ensureParams(g) }) : undefined;
+        if (fixed.length > 0 && start < steps) this.hooks.onLog?.(`stage ${stage}: the ${fixed.join(', ')} encoder${fixed.length > 1 ? 's are' : ' is'} fixed; each media item is encoded once and its features reused`);
         for (let step = start; step < steps; step++) {
           const t0 = performance.now();
           const plan = replayPlan(step, replay?.every);
           const batch = plan.replay ? replaySchedule!.at(plan.index) : schedule.at(plan.index);
-          const session = await tasks.get(batch.key);
+          const features = batch.key.task === 'instruct' ? fixed.filter((m) => batch.key.signature.includes(m)) : [];
+          const session = await tasks.get(batch.key, features);
           const rate = learningRate(lrs, step);
-          const r = await session.step(batchFeeds(batch, this.cfg, this.tokenizer, { seed: this.o.seed, step }), rate);
+          const feeds = batchFeeds(batch, this.cfg, this.tokenizer, { seed: this.o.seed, step, features });
+          if (features.length > 0) Object.assign(feeds, await featureCache!.feeds(batch.samples.map((s) => s.example!), features));
+          const r = await session.step(feeds, rate);
           if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) {
             this.hooks.onLog?.(`stopped: the loss became ${r.loss} at stage ${stage} step ${step + 1} (task ${taskId(batch.key)}); the last good checkpoint is ${ckptPath}`);
             return { status: 'stopped', store, lastLoss };
@@ -245,6 +260,7 @@ export class Trainer {
       }
       return { status: 'finished', store, lastLoss };
     } finally {
+      await featureCache?.release();
       await tasks.release();
     }
   }

@@ -86,7 +86,9 @@ Options:
   --seed S               initialisation, data order, masks and noise (default 0)
   --eval-every N         validate every N steps (default 100; always at the end of a stage)
   --checkpoint-every N   write a checkpoint every N steps (default 100; also at stage ends and on Ctrl-C)
-  --stage3-freeze LIST   parameter path prefixes fixed during stage 3, e.g. encoders.,heads. (keeps retrieval as stage 2 left it)
+  --stage3-freeze LIST   parameter path prefixes fixed during stage 3, e.g. encoders.,heads. (keeps retrieval as stage 2 left it);
+                         a fixed media encoder that no replay trains runs once per media item, its output reused
+  --recompute-features   run fixed encoders at every step anyway (the same losses; for comparing speed)
   --stage3-replay N[:B]  every N-th step of stage 3 is a stage-2 contrastive batch (of B examples; default
                          stage 2's batch), so the encoders can keep training without losing the alignment
   --stage3-weights LIST  how often each stage-3 task comes up, by the modalities it reads, e.g.
@@ -122,6 +124,7 @@ Example:
     'checkpoint-every': { type: 'string' },
     tokenizer: { type: 'string' },
     'stage3-freeze': { type: 'string' },
+    'recompute-features': { type: 'boolean' },
     'stage3-replay': { type: 'string' },
     'stage3-weights': { type: 'string' },
     'stage2-weights': { type: 'string' },
@@ -181,6 +184,7 @@ Example:
           limit: values.limit === undefined ? undefined : numberOption(values, 'limit', 0, { min: 1, integer: true }),
           threads: values.threads === undefined ? undefined : numberOption(values, 'threads', 2, { min: 1, integer: true }),
           profileDir: values.profile as string | undefined,
+          reuseEncoderFeatures: !values['recompute-features'],
         },
         {
           onLoad: (split, n) => process.stderr.isTTY && process.stderr.write(`\rloading ${split}: ${n} examples`),
