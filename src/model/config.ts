@@ -148,6 +148,9 @@ export function validateModelConfig(raw: unknown): ModelConfig {
   if (cfg.video.keyframeMotion !== 'none' && keyframes < 2) {
     throw new Error(`${name}: 'video.keyframeMotion' '${cfg.video.keyframeMotion}' needs video.keyframes ≥ 2 (got ${keyframes}): motion is the change between two keyframes`);
   }
+  if (cfg.video.motionContext && cfg.video.keyframeMotion !== 'difference-windows') {
+    throw new Error(`${name}: 'video.motionContext' needs video.keyframeMotion 'difference-windows' (got '${cfg.video.keyframeMotion}')`);
+  }
   return cfg;
 }
 

@@ -225,6 +225,33 @@ describe('video.keyframe image', () => {
     expect(() => validateModelConfig({ ...raw, video: { ...raw.video, videoSize: 16, keyframe: 'image', keyframeMotion: kind } })).toThrow(/'video.keyframeMotion' '[a-z-]+' needs video.keyframes ≥ 2 \(got 1\)/);
   });
 
+  it('video.motionContext: the motion window reads the earlier keyframe beside the change; with a still clip only the change half of its weight gets no gradient', async () => {
+    const fusionRaw = (raw as unknown as { fusion: Record<string, unknown> }).fusion;
+    const video = { ...raw.video, videoSize: 16, keyframe: 'image', keyframes: 2, keyframeMotion: 'difference-windows', motionContext: true };
+    const withContext = validateModelConfig({ ...raw, video, fusion: { ...fusionRaw, imageMerge: 2 } });
+    const { g, session } = await runTraced(['text', 'video'], withContext);
+    const d = cfg.core.dim;
+    const window = 4; // mm-tiny: a 4×4 token grid, one window of side 2·imageMerge
+    expect(g.params.get('fusion.keyframe_motion.proj.weight')!.value.shape).toEqual([window * window * 2 * d, d]);
+    const feeds: Record<string, HostTensor> = { ...hostInputs(withContext, ['text', 'video'], 2), caption: { dtype: 'int64', shape: [B, CAPTION_LEN], data: BigInt64Array.from([1n, 5n, 9n, 2n, 3n, 3n, 7n, 2n]) } };
+    const clip = feeds.video!.data as Float32Array; // [B, 4, 3, 32, 32]
+    const frame = 3 * 32 * 32;
+    for (let b = 0; b < B; b++) clip.copyWithin((b * 4 + 3) * frame, b * 4 * frame, (b * 4 + 1) * frame);
+    for (const [k, v] of initParams(g, 1)) feeds[k] = v;
+    const grad = (await session.run(feeds))['grad:fusion.keyframe_motion.proj.weight']!.data as Float32Array; // [w²·2D, D]
+    let change = 0;
+    let context = 0;
+    for (let row = 0; row < window * window * 2 * d; row++) {
+      const m = Math.max(...grad.subarray(row * d, (row + 1) * d).map(Math.abs));
+      if (row % (2 * d) < d) change = Math.max(change, m);
+      else context = Math.max(context, m);
+    }
+    expect(change).toBe(0);
+    expect(context).toBeGreaterThan(1e-6);
+    await session.release();
+    expect(() => validateModelConfig({ ...raw, video: { ...video, keyframeMotion: 'difference' } })).toThrow(/'video.motionContext' needs video.keyframeMotion 'difference-windows' \(got 'difference'\)/);
+  });
+
   it('the tubelets see the clip averaged 2×2 (the same embedding as a plain model fed the averaged clip); only the keyframe sees detail inside a 2×2 block', async () => {
     const build = (c: ModelConfig) => {
       const g = new Graph('video-embed');

@@ -189,7 +189,7 @@ export class MultimodalModel {
     const k = this.cfg.fusion.imageMerge;
     this.keyframeMotionModule ??= this.g.withScope('fusion', () =>
       this.cfg.video.keyframeMotion === 'difference-windows'
-        ? new WindowMerge(this.g, 'keyframe_motion', { dim, grid, window: Math.min(grid, 2 * k), stride: k })
+        ? new WindowMerge(this.g, 'keyframe_motion', { dim, inDim: this.cfg.video.motionContext ? 2 * dim : dim, grid, window: Math.min(grid, 2 * k), stride: k })
         : new PatchMerge(this.g, 'keyframe_motion', { dim, grid, merge: k, normalize: false }),
     );
     return this.keyframeMotionModule;
@@ -211,7 +211,7 @@ export class MultimodalModel {
       const k = this.cfg.video.keyframes;
       const frames = op.split(videoKeyframes, new Array<number>(k).fill(1), 1).map((t) => op.squeeze(t, [1])); // k × [B, N_img, D]
       const keyframes = frames.map((tokens, i): FusionStream => ({ modality: 'image', countAs: 'video', tokens: op.mul(this.withKeyframeTime(tokens, i), factor) })); // [B, N_img, D] each
-      const motion = this.cfg.video.keyframeMotion !== 'none' ? frames.slice(1).map((later, i): FusionStream => ({ modality: 'video', merged: true, tokens: op.mul(this.keyframeMotion.apply(op.sub(later, frames[i]!)), factor) })) : []; // [B, N_motion, D] each
+      const motion = this.cfg.video.keyframeMotion !== 'none' ? frames.slice(1).map((later, i): FusionStream => ({ modality: 'video', merged: true, tokens: op.mul(this.keyframeMotion.apply(this.motionInput(frames[i]!, later)), factor) })) : []; // [B, N_motion, D] each
       streams.splice(present.indexOf('video'), 0, ...keyframes, ...motion);
     }
     const fused = this.fusion.apply(streams, { training: o.training, noiseSeed: o.noiseSeed, remoteExperts: o.remoteExperts });
@@ -248,6 +248,12 @@ export class MultimodalModel {
     const picked = k === 1 && f === 1 ? frames : op.gather(frames, this.g.constant({ dtype: 'int64', shape: [k], data: BigInt64Array.from(keyframeIndices(f, k), BigInt) }), 1); // [B, k, 3, S, S]
     const tokens = this.keyframeEncoder.apply(op.reshape(picked, [-1, 3, s, s])).tokens; // [B·k, N_img, D]
     return op.reshape(tokens, [-1, k, imageTokenCount(this.cfg), this.cfg.core.dim]); // [B, k, N_img, D]
+  }
+
+  /** What the motion merger reads of two consecutive keyframes' tokens [B, N_img, D]: their change, and with motionContext the earlier beside it [B, N_img, 2D]. */
+  private motionInput(earlier: Value, later: Value): Value {
+    const change = op.sub(later, earlier); // [B, N_img, D]
+    return this.cfg.video.motionContext ? op.concat([change, earlier], 2) : change; // [B, N_img, 2D] or [B, N_img, D]
   }
 
   /** Keyframe i's tokens [B, N_img, D] plus its keyframe-time embedding when there are several keyframes. */

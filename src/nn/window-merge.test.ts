@@ -47,5 +47,8 @@ describe('WindowMerge', () => {
     const g = new Graph();
     const merge = new WindowMerge(g, 'w', { dim: 2, grid: 4, window: 2, stride: 2 });
     expect(() => merge.apply(g.input('x', 'float32', ['batch', 20, 2]))).toThrow(/expected \[B, 16, 2\] tokens, got batch×20×2/);
+    const wide = new WindowMerge(g, 'wide', { dim: 2, inDim: 4, grid: 4, window: 2, stride: 2 });
+    expect(g.params.get('wide.proj.weight')!.value.shape).toEqual([16, 2]); // w²·D_in × D
+    expect(() => wide.apply(g.input('y', 'float32', ['batch', 16, 2]))).toThrow(/expected \[B, 16, 4\] tokens, got batch×16×2/);
   });
 });

@@ -21,8 +21,10 @@ import { validateConfig, type ConfigOf, type ConfigSchema } from './config.js';
 import { Linear } from './linear.js';
 
 export interface WindowMergeConfig {
-  /** Token width D (in and out). */
+  /** Output token width D. */
   dim: number;
+  /** Input token width (default D), e.g. 2D for two frames' features side by side. */
+  inDim?: number;
   /** Side G of the token grid. */
   grid: number;
   /** Window side w (≤ G). */
@@ -33,6 +35,7 @@ export interface WindowMergeConfig {
 
 export const WINDOW_MERGE_SCHEMA = {
   dim: { type: 'integer', min: 1 },
+  inDim: { type: 'integer', min: 1, optional: true },
   grid: { type: 'integer', min: 1 },
   window: { type: 'integer', min: 1 },
   stride: { type: 'integer', min: 1 },
@@ -59,7 +62,7 @@ export class WindowMerge {
   /** Learned embedding of each window's place [windows, D]. */
   readonly places: Value;
 
-  /** Parameters `<path>.proj.{weight [w²·D, D], bias}` and `<path>.places` [windows, D]. */
+  /** Parameters `<path>.proj.{weight [w²·D_in, D], bias}` and `<path>.places` [windows, D]. */
   constructor(
     readonly g: Graph,
     readonly name: string,
@@ -68,10 +71,11 @@ export class WindowMerge {
     this.path = g.scope ? `${g.scope}.${name}` : name;
     this.cfg = validateConfig(cfg, WINDOW_MERGE_SCHEMA, `window merge config at ${this.path}`);
     const { dim, grid, window, stride } = this.cfg;
+    const inDim = this.cfg.inDim ?? dim;
     if (window > grid) throw new Error(`window merge ${this.path}: window ${window} is larger than the token grid side ${grid}`);
     if ((grid - window) % stride !== 0) throw new Error(`window merge ${this.path}: stride ${stride} does not step from 0 to grid − window (${grid - window})`);
     [this.proj, this.places] = g.withScope(name, () => [
-      new Linear(g, 'proj', { inFeatures: window * window * dim, outFeatures: dim }),
+      new Linear(g, 'proj', { inFeatures: window * window * inDim, outFeatures: dim }),
       g.param('places', [this.windows, dim], { kind: 'normal', std: 0.02 }), // [windows, D]
     ]);
   }
@@ -82,17 +86,18 @@ export class WindowMerge {
     return ((grid - window) / stride + 1) ** 2;
   }
 
-  /** x [B, G·G, D] → [B, windows, D], window by window in row-major order. */
+  /** x [B, G·G, D_in] → [B, windows, D], window by window in row-major order. */
   apply(x: Value): Value {
     const { dim, grid, window, stride } = this.cfg;
-    if (x.shape[1] !== grid * grid || x.shape[2] !== dim) {
-      throw new Error(`window merge ${this.path}: expected [B, ${grid * grid}, ${dim}] tokens, got ${x.shape.join('×')}`);
+    const inDim = this.cfg.inDim ?? dim;
+    if (x.shape[1] !== grid * grid || x.shape[2] !== inDim) {
+      throw new Error(`window merge ${this.path}: expected [B, ${grid * grid}, ${inDim}] tokens, got ${x.shape.join('×')}`);
     }
     const idx = windowTokenIndices(grid, window, stride);
     return this.g.withScope(this.name, () => {
       const at = this.g.constant({ dtype: 'int64', shape: [idx.length * window * window], data: BigInt64Array.from(idx.flat(), BigInt) });
       const picked = op.gather(x, at, 1); // [B, windows·w², D]
-      const flat = op.reshape(picked, [0, idx.length, window * window * dim]); // [B, windows, w²·D]
+      const flat = op.reshape(picked, [0, idx.length, window * window * inDim]); // [B, windows, w²·D_in]
       return op.add(this.proj.apply(flat), this.places); // [B, windows, D] + [windows, D]
     });
   }

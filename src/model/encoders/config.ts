@@ -183,6 +183,13 @@ export interface VideoEncoderConfig extends EncoderStackConfig {
    * arrival fall inside one window even where a k×k block boundary parts them.
    */
   keyframeMotion?: KeyframeMotion;
+  /**
+   * With 'difference-windows': each window also reads the earlier keyframe's
+   * tokens beside their change (the merger takes [later − earlier, earlier]
+   * at every place, 2D wide), so a motion token says what moved as well as
+   * how, without matching it to the keyframe's tokens (default false).
+   */
+  motionContext?: boolean;
 }
 
 /**
@@ -233,6 +240,7 @@ export const VIDEO_ENCODER_SCHEMA = {
   keyframe: { type: 'enum', values: ['none', 'image'], default: 'none' },
   keyframes: { type: 'integer', min: 1, default: 1 },
   keyframeMotion: { type: 'enum', values: ['none', 'difference', 'difference-windows'], default: 'none' },
+  motionContext: { type: 'boolean', default: false },
 } as const satisfies ConfigSchema<VideoEncoderConfig>;
 
 export type TextEncoderOptions = ConfigOf<typeof TEXT_ENCODER_SCHEMA>;
