@@ -74,6 +74,14 @@ export function imageTokenCount(cfg: ModelConfig): number {
   return (cfg.image.imageSize / cfg.image.patchSize) ** 2;
 }
 
+/** One part of media m's encoder features. */
+export type FeaturePart = 'tokens' | 'pooled' | 'keyframes';
+
+/** The graph input name of one part of media m's encoder features, e.g. `video_keyframes`. */
+export function featureInputName(m: MediaModality, part: FeaturePart): string {
+  return `${m}_${part}`;
+}
+
 /**
  * Declares encoder-output inputs for the media in `modalities` (see the
  * table above), as ModelInputs.features: `<m>_tokens` [batch, <m>_len, D],
@@ -83,8 +91,8 @@ export function declareFeatureInputs(g: Graph, cfg: ModelConfig, modalities: rea
   const d = cfg.core.dim;
   const out: Partial<Record<MediaModality, MediaFeatures>> = {};
   for (const m of modalities) {
-    out[m] = { tokens: g.input(`${m}_tokens`, 'float32', ['batch', `${m}_len`, d]), pooled: g.input(`${m}_pooled`, 'float32', ['batch', d]) };
-    if (m === 'video' && cfg.video.keyframe === 'image') out.video!.keyframes = g.input('video_keyframes', 'float32', ['batch', cfg.video.keyframes, imageTokenCount(cfg), d]);
+    out[m] = { tokens: g.input(featureInputName(m, 'tokens'), 'float32', ['batch', `${m}_len`, d]), pooled: g.input(featureInputName(m, 'pooled'), 'float32', ['batch', d]) };
+    if (m === 'video' && cfg.video.keyframe === 'image') out.video!.keyframes = g.input(featureInputName(m, 'keyframes'), 'float32', ['batch', cfg.video.keyframes, imageTokenCount(cfg), d]);
   }
   return out;
 }

@@ -18,7 +18,7 @@ import { Graph } from '../graph/graph.js';
 import type { HostTensor } from '../graph/host-tensor.js';
 import type { ModelConfig } from '../model/config.js';
 import { MEDIA_MODALITIES, type MediaModality } from '../model/modalities.js';
-import { declareModelInputs } from '../model/model-inputs.js';
+import { declareModelInputs, featureInputName, type FeaturePart } from '../model/model-inputs.js';
 import { MultimodalModel } from '../model/multimodal-model.js';
 import type { ParamStore } from '../runtime/param-store.js';
 import { Session } from '../runtime/session.js';
@@ -27,12 +27,11 @@ import type { DatasetExample } from './dataset.js';
 import type { Stage } from './objectives/objective.js';
 import type { StageSettings } from './trainer.js';
 
-/** The graph outputs of a media item's features, by feed name suffix: tokens [T, D], pooled [D], keyframes [k, N_img, D]. */
-const PARTS = ['tokens', 'pooled', 'keyframes'] as const;
-type Part = (typeof PARTS)[number];
+/** The graph outputs of a media item's features: tokens [T, D], pooled [D], keyframes [k, N_img, D]. */
+const PARTS: readonly FeaturePart[] = ['tokens', 'pooled', 'keyframes'];
 
 /** One media item's encoder outputs, each flattened without the batch dim. */
-type Features = Partial<Record<Part, { shape: number[]; data: Float32Array }>>;
+type Features = Partial<Record<FeaturePart, { shape: number[]; data: Float32Array }>>;
 
 /**
  * The media encoders stage `stage` holds fixed and that none of its batches
@@ -40,22 +39,17 @@ type Features = Partial<Record<Part, { shape: number[]; data: Float32Array }>>;
  * by that stage's too. A video with the keyframe path also needs the image
  * encoder fixed (its keyframes go through it).
  */
-export function fixedEncoders(stage: Stage, settings: Readonly<Record<Stage, StageSettings>>, cfg?: ModelConfig): MediaModality[] {
+export function fixedEncoders(stage: Stage, settings: Readonly<Record<Stage, StageSettings>>, cfg: ModelConfig): MediaModality[] {
   const fixedIn = (st: StageSettings | undefined, m: MediaModality) => (st?.freeze ?? []).some((prefix) => `encoders.${m}.`.startsWith(prefix));
   const own = settings[stage];
   const replayed = own.replay ? settings[own.replay.stage] : undefined;
   const fixed = (m: MediaModality) => fixedIn(own, m) && (!own.replay || fixedIn(replayed, m));
-  return MEDIA_MODALITIES.filter((m) => fixed(m) && (m !== 'video' || cfg?.video.keyframe !== 'image' || fixed('image')));
+  return MEDIA_MODALITIES.filter((m) => fixed(m) && (m !== 'video' || cfg.video.keyframe !== 'image' || fixed('image')));
 }
-
-/** The feed name of one part of modality m's features. */
-const feedName = (m: MediaModality, part: Part) => `${m}_${part}`;
 
 export class EncoderFeatureCache {
   private readonly sessions = new Map<MediaModality, Promise<{ session: Session; params: string[] }>>();
   private readonly items = new Map<string, Features>();
-  /** Media items encoded so far (each once). */
-  encoded = 0;
 
   constructor(
     readonly cfg: ModelConfig,
@@ -83,7 +77,7 @@ export class EncoderFeatureCache {
         if (!first) continue;
         const data = new Float32Array(rows.length * first.data.length);
         rows.forEach((r, i) => data.set(r[part]!.data, i * first.data.length));
-        out[feedName(m, part)] = { dtype: 'float32', shape: [rows.length, ...first.shape], data };
+        out[featureInputName(m, part)] = { dtype: 'float32', shape: [rows.length, ...first.shape], data };
       }
     }
     return out;
@@ -105,7 +99,6 @@ export class EncoderFeatureCache {
       }
       this.items.set(key, item);
     });
-    this.encoded += entries.length;
   }
 
   /** The encoder graph of m (encoder, head and, for a keyframe video, image-encoder parameters, by path), compiled on first use. */

@@ -83,11 +83,11 @@ describe('Trainer', () => {
 
   it('fixedEncoders: the media encoders a stage fixes and no replayed batch trains; a keyframe video needs the image encoder fixed too', () => {
     const base = { 1: { steps: 1, lr: 1 }, 2: { steps: 1, lr: 1 }, 3: { steps: 1, lr: 1 } };
-    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.', 'heads.'] } })).toEqual(['image', 'audio', 'video']);
-    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.image.'] } })).toEqual(['image']);
-    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.image.stem.'] } })).toEqual([]); // only part of it
-    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.'], replay: { stage: 2, every: 4 } } })).toEqual([]); // stage 2 trains them
-    expect(fixedEncoders(3, { ...base, 2: { steps: 1, lr: 1, freeze: ['encoders.audio.'] }, 3: { steps: 1, lr: 1, freeze: ['encoders.'], replay: { stage: 2, every: 4 } } })).toEqual(['audio']);
+    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.', 'heads.'] } }, cfg)).toEqual(['image', 'audio', 'video']);
+    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.image.'] } }, cfg)).toEqual(['image']);
+    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.image.stem.'] } }, cfg)).toEqual([]); // only part of it
+    expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.'], replay: { stage: 2, every: 4 } } }, cfg)).toEqual([]); // stage 2 trains them
+    expect(fixedEncoders(3, { ...base, 2: { steps: 1, lr: 1, freeze: ['encoders.audio.'] }, 3: { steps: 1, lr: 1, freeze: ['encoders.'], replay: { stage: 2, every: 4 } } }, cfg)).toEqual(['audio']);
     const keyframed = loadModelConfig('mm-small');
     expect(keyframed.video.keyframe).toBe('image');
     expect(fixedEncoders(3, { ...base, 3: { steps: 1, lr: 1, freeze: ['encoders.video.'] } }, keyframed)).toEqual([]);
