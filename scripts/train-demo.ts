@@ -40,8 +40,9 @@ const RECIPE = {
     2: { steps: 1400, lr: 1e-3, batch: 128 },
     // 4000 steps of instruction tuning on the fixed encoders, whose features are computed once per media item and
     // reused (train/encoder-features.ts), so a step past the first epoch is ~0.22 s. Audio questions come up half as
-    // often (audio QA is not what limits the model): 4400 steps at weight 1 gave image QA 78.9% in 30 min 13 s, these
-    // 4000 gave 82.7% in 29 min 03 s (BENCHMARKS.md, session 14).
+    // often (audio QA is not what limits the model). 4400 steps at weight 1 took 30 min 13 s (image QA 78.9%); these
+    // 4000 take 29 min and give 82.7%. The weight also reorders every batch, so that gap is not the weight's effect
+    // alone (BENCHMARKS.md, session 14).
     3: { steps: 4000, lr: 1e-3, batch: 32, freeze: ['encoders.', 'heads.'], weights: { 'text+audio': 0.5 } },
   } as Record<Stage, StageSettings>,
 };
